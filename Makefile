@@ -1,0 +1,44 @@
+# Cutline: `make run` to try it, `make test` to check it. See README.md.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+REDIS_URL ?= redis://127.0.0.1:6379/0
+TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/cutline
+TEST_REDIS_URL ?= redis://127.0.0.1:6379/9
+PYTEST_ARGS ?=
+
+export REDIS_URL
+
+.PHONY: run test lint setup migrate demo redis clean
+
+$(BIN)/.installed: requirements.txt requirements-dev.txt
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Cutline needs Python 3.11 or newer (found " + sys.version.split()[0] + ").")'
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+setup: $(BIN)/.installed
+
+# Local development: DEBUG on (dev SECRET_KEY, static files from the apps), SQLite under var/.
+run: export DEBUG ?= 1
+run: export PATH := $(CURDIR)/$(BIN):$(PATH)
+run: setup
+	mkdir -p var
+	$(BIN)/python manage.py check_redis --start
+	$(BIN)/python manage.py migrate --noinput -v0
+	$(BIN)/python manage.py seed_demo --base-url http://127.0.0.1:$(PORT)
+	@echo "Cutline is starting on http://127.0.0.1:$(PORT)/ (Ctrl-C stops web and worker)."
+	$(BIN)/honcho start -f Procfile -p $(PORT)
+
+test: setup
+	DEBUG=0 SECRET_KEY=test-only-secret-key $(BIN)/python manage.py collectstatic --noinput -v0
+	DEBUG=0 SECRET_KEY=test-only-secret-key DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) \
+		$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: setup
+	$(BIN)/ruff check .
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .ruff_cache

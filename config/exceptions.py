@@ -1,0 +1,132 @@
+"""One exception family for the whole service, and the one DRF handler that shapes every 4xx body.
+
+The body follows CONTRACT.md §3::
+
+    {"type": "validation_error", "code": "INVALID_TIMELINE",
+     "errors": [{"code": "invalid", "detail": "...", "attr": "timeline.tracks.0.clips.1.out"}]}
+
+`type` is `validation_error` for bad input, `client_error` for other 4xx, `server_error` for 5xx.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class ErrorItem:
+    detail: str
+    attr: str | None = None
+    code: str = "invalid"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"code": self.code, "detail": self.detail, "attr": self.attr}
+
+
+class CutlineError(Exception):
+    """Base of every failure the service reports to people.
+
+    Subclasses set `error_code` (one of CONTRACT.md's codes) and `http_status`. `errors` lists the
+    individual problems; `extra` adds fields to the body (e.g. the current version on a 409).
+    Messages are for people: never a file-system path, a stack trace or another user's data.
+    """
+
+    error_code: str = "RENDER_FAILED"
+    http_status: int = status.HTTP_400_BAD_REQUEST
+    error_type: str = "client_error"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        errors: list[ErrorItem] | None = None,
+        extra: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.errors = errors or [ErrorItem(detail=message, code=self.error_code)]
+        self.extra = extra or {}
+
+
+@dataclass
+class _Body:
+    type: str
+    errors: list[dict[str, Any]] = field(default_factory=list)
+    code: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        body: dict[str, Any] = {"type": self.type}
+        if self.code:
+            body["code"] = self.code
+        body["errors"] = self.errors
+        body.update(self.extra)
+        return body
+
+
+def _flatten(detail: Any, path: str | None = None) -> list[dict[str, Any]]:
+    """Turn DRF's nested error detail into a flat list with dotted paths (`timeline.tracks.0.id`)."""
+    if isinstance(detail, dict):
+        items: list[dict[str, Any]] = []
+        for key, value in detail.items():
+            key = str(key)
+            child = None if key == "non_field_errors" else (f"{path}.{key}" if path else key)
+            items.extend(_flatten(value, child if key != "non_field_errors" else path))
+        return items
+    if isinstance(detail, list):
+        items = []
+        for index, value in enumerate(detail):
+            if isinstance(value, (dict, list)):
+                items.extend(_flatten(value, f"{path}.{index}" if path else str(index)))
+            else:
+                items.extend(_flatten(value, path))
+        return items
+    code = getattr(detail, "code", None) or "invalid"
+    return [{"code": str(code), "detail": str(detail), "attr": path}]
+
+
+def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if isinstance(exc, CutlineError):
+        body = _Body(
+            type=exc.error_type,
+            code=exc.error_code,
+            errors=[item.as_dict() for item in exc.errors],
+            extra=exc.extra,
+        )
+        return Response(body.as_dict(), status=exc.http_status)
+
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, PermissionDenied):
+        exc = exceptions.PermissionDenied()
+
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        # Unhandled: DRF lets Django turn it into a 500 page; log with the view so it can be found.
+        logger.exception("unhandled API error in %s", context.get("view").__class__.__name__)
+        return Response(
+            _Body(
+                type="server_error",
+                errors=[{"code": "error", "detail": "Something went wrong on our side.", "attr": None}],
+            ).as_dict(),
+            status=status.HTTP_500_INTERNAL_SERVER_ERROR,
+        )
+
+    if isinstance(exc, exceptions.ValidationError):
+        body = _Body(type="validation_error", errors=_flatten(exc.detail))
+    else:
+        detail = exc.detail if isinstance(exc, exceptions.APIException) else str(exc)
+        body = _Body(type="client_error" if response.status_code < 500 else "server_error",
+                     errors=_flatten(detail))
+    response.data = body.as_dict()
+    return response

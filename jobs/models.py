@@ -1,0 +1,113 @@
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+
+class RenderJobQuerySet(models.QuerySet):
+    def visible_to(self, user) -> RenderJobQuerySet:
+        return self.filter(owner=user) if user.is_authenticated else self.none()
+
+    def active(self) -> RenderJobQuerySet:
+        return self.filter(status__in=RenderJob.ACTIVE_STATUSES)
+
+
+def job_result_to(instance: RenderJob, filename: str) -> str:
+    return f"renders/{instance.owner_id}/{instance.id}/{filename}"
+
+
+class RenderJob(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "PENDING"
+        RUNNING = "RUNNING"
+        SUCCEEDED = "SUCCEEDED"
+        FAILED = "FAILED"
+        CANCELED = "CANCELED"
+
+    class Preset(models.TextChoices):
+        DRAFT = "draft"
+        HD = "hd"
+        FULL_HD = "full_hd"
+        PROJECT = "project"
+
+    ACTIVE_STATUSES = (Status.PENDING, Status.RUNNING)
+    TERMINAL_STATUSES = (Status.SUCCEEDED, Status.FAILED, Status.CANCELED)
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)  # also the RQ job id
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="render_jobs")
+    project = models.ForeignKey("projects.Project", on_delete=models.CASCADE, related_name="render_jobs")
+    retry_of = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    timeline = models.JSONField(help_text="The timeline as it was when the render was submitted.")
+    preset = models.CharField(max_length=16, choices=Preset.choices, default=Preset.DRAFT)
+    output_width = models.PositiveIntegerField()
+    output_height = models.PositiveIntegerField()
+    output_fps = models.FloatField()
+
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    phase = models.CharField(max_length=32, default="QUEUED")
+    progress = models.FloatField(default=0.0)
+    message = models.CharField(max_length=500, blank=True)
+    error_code = models.CharField(max_length=32, blank=True)
+    error_message = models.TextField(blank=True)
+    attempt = models.PositiveSmallIntegerField(default=1)
+    cancel_requested = models.BooleanField(default=False)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    worker_name = models.CharField(max_length=200, blank=True)
+
+    result_file = models.FileField(upload_to=job_result_to, max_length=255, blank=True)
+    result_sha256 = models.CharField(max_length=64, blank=True)
+    result_size_bytes = models.BigIntegerField(null=True, blank=True)
+    result_duration = models.FloatField(null=True, blank=True)
+    result_width = models.PositiveIntegerField(null=True, blank=True)
+    result_height = models.PositiveIntegerField(null=True, blank=True)
+    poster = models.FileField(upload_to=job_result_to, max_length=255, blank=True)
+    result_purged_at = models.DateTimeField(null=True, blank=True)
+
+    last_seq = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = RenderJobQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["project"],
+                condition=Q(status__in=["PENDING", "RUNNING"]),
+                name="one_active_render_per_project",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["owner", "-created_at"], name="job_owner_recent"),
+            models.Index(fields=["status", "heartbeat_at"], name="job_status_heartbeat"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.project_id} render {self.id} ({self.status})"
+
+    @property
+    def is_terminal(self) -> bool:
+        return self.status in self.TERMINAL_STATUSES
+
+
+class JobEvent(models.Model):
+    """Append-only log of what was told about a job: the source of SSE replay and snapshots' `log`."""
+
+    job = models.ForeignKey(RenderJob, on_delete=models.CASCADE, related_name="events")
+    seq = models.PositiveIntegerField()
+    type = models.CharField(max_length=32)
+    payload = models.JSONField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["job", "seq"]
+        constraints = [models.UniqueConstraint(fields=["job", "seq"], name="job_event_seq_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.job_id} #{self.seq} {self.type}"

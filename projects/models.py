@@ -1,0 +1,85 @@
+from __future__ import annotations
+
+import uuid
+from pathlib import PurePosixPath
+
+from django.conf import settings
+from django.db import models
+
+from projects.timeline import timeline_empty
+
+
+class ProjectQuerySet(models.QuerySet):
+    def visible_to(self, user) -> ProjectQuerySet:
+        return self.filter(owner=user) if user.is_authenticated else self.none()
+
+
+class Project(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="projects")
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    timeline = models.JSONField(default=timeline_empty)
+    version = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ProjectQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-updated_at"]
+        indexes = [models.Index(fields=["owner", "-updated_at"], name="project_owner_recent")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+def asset_upload_to(instance: MediaAsset, filename: str) -> str:
+    """Stored names are generated; the uploaded name is kept only in `MediaAsset.name`."""
+    suffix = PurePosixPath(filename).suffix.lower()[:8]
+    return f"assets/{instance.owner_id}/{uuid.uuid4().hex}{suffix}"
+
+
+def asset_derived_to(instance: MediaAsset, filename: str) -> str:
+    return f"assets/{instance.owner_id}/derived/{uuid.uuid4().hex}{PurePosixPath(filename).suffix.lower()}"
+
+
+class MediaAssetQuerySet(models.QuerySet):
+    def visible_to(self, user) -> MediaAssetQuerySet:
+        return self.filter(owner=user) if user.is_authenticated else self.none()
+
+
+class MediaAsset(models.Model):
+    class Kind(models.TextChoices):
+        VIDEO = "video"
+        AUDIO = "audio"
+        IMAGE = "image"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="assets")
+    name = models.CharField(max_length=255)
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    file = models.FileField(upload_to=asset_upload_to, max_length=255)
+    container = models.CharField(max_length=40, blank=True)
+    duration = models.FloatField(null=True, blank=True)
+    width = models.PositiveIntegerField(null=True, blank=True)
+    height = models.PositiveIntegerField(null=True, blank=True)
+    fps = models.FloatField(null=True, blank=True)
+    has_audio = models.BooleanField(default=False)
+    video_codec = models.CharField(max_length=40, blank=True)
+    audio_codec = models.CharField(max_length=40, blank=True)
+    size_bytes = models.BigIntegerField(default=0)
+    sha256 = models.CharField(max_length=64, db_index=True)
+    thumbnail = models.FileField(upload_to=asset_derived_to, max_length=255, blank=True)
+    filmstrip = models.FileField(upload_to=asset_derived_to, max_length=255, blank=True)
+    filmstrip_frames = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = MediaAssetQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["owner", "-created_at"], name="asset_owner_recent")]
+
+    def __str__(self) -> str:
+        return self.name
