@@ -10,7 +10,11 @@ PYTEST_ARGS ?=
 
 export REDIS_URL
 
-.PHONY: run test lint setup migrate demo redis clean
+.PHONY: run test lint setup system-deps browser-deps clean
+
+# Debian packages the project needs: ffprobe (media probing) always, Chromium for the browser tests.
+# Installed when missing and we may (root with apt-get); otherwise a clear message says what to install.
+apt_install = if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then echo "Installing Debian packages: $(1)"; (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(1) >/dev/null) || { echo "apt-get could not install $(1)"; exit 1; }; else echo "Cutline needs $(2). Install it with your package manager (Debian/Ubuntu: apt-get install $(1))."; exit 1; fi
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Cutline needs Python 3.11 or newer (found " + sys.version.split()[0] + ").")'
@@ -19,7 +23,13 @@ $(BIN)/.installed: requirements.txt requirements-dev.txt
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
 	touch $@
 
-setup: $(BIN)/.installed
+setup: system-deps $(BIN)/.installed
+
+system-deps:
+	@command -v ffprobe >/dev/null 2>&1 || { $(call apt_install,ffmpeg,ffprobe from ffmpeg); }
+
+browser-deps:
+	@command -v chromium >/dev/null 2>&1 || { $(call apt_install,chromium,Chromium for the browser tests); }
 
 # Local development: DEBUG on (dev SECRET_KEY, static files from the apps), SQLite under var/.
 run: export DEBUG ?= 1
@@ -32,7 +42,7 @@ run: setup
 	@echo "Cutline is starting on http://127.0.0.1:$(PORT)/ (Ctrl-C stops web and worker)."
 	$(BIN)/honcho start -f Procfile -p $(PORT)
 
-test: setup
+test: setup browser-deps
 	DEBUG=0 SECRET_KEY=test-only-secret-key $(BIN)/python manage.py collectstatic --noinput -v0
 	DEBUG=0 SECRET_KEY=test-only-secret-key DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) \
 		$(BIN)/pytest $(PYTEST_ARGS)

@@ -28,3 +28,18 @@ class ProjectFactory(factory.django.DjangoModelFactory):
 
     owner = factory.SubFactory(UserFactory)
     name = factory.Sequence(lambda n: f"Project {n}")
+
+
+class RenderJobFactory(factory.django.DjangoModelFactory):
+    """A job row as `render_submit` would create it; tests of the real flow should call the service instead."""
+
+    class Meta:
+        model = "jobs.RenderJob"
+
+    project = factory.SubFactory(ProjectFactory)
+    owner = factory.LazyAttribute(lambda job: job.project.owner)
+    timeline = factory.LazyAttribute(lambda job: job.project.timeline)
+    preset = "draft"
+    output_width = 640
+    output_height = 360
+    output_fps = 30.0
