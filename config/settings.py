@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI assets served by us: no CDN, works offline
     "projects",
     "jobs",
     "realtime",
@@ -156,6 +157,9 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 # --- Media and static files -----------------------------------------------------------------------------
@@ -195,6 +199,12 @@ RENDER_MAX_ATTEMPTS = env_int("RENDER_MAX_ATTEMPTS", 3, minimum=1)
 RENDER_RESULT_TTL_DAYS = env_int("RENDER_RESULT_TTL_DAYS", 30, minimum=1)
 RENDER_MAX_ACTIVE_JOBS_PER_USER = env_int("RENDER_MAX_ACTIVE_JOBS_PER_USER", 5, minimum=1)
 RENDER_CANCEL_GRACE = env_float("RENDER_CANCEL_GRACE", 10.0, minimum=1.0)
+# How often a running render touches `heartbeat_at` (a thread in the work horse), and how often the
+# sweeper (`manage.py sweep_jobs`) looks for lost workers, overdue cancels and unqueued jobs.
+RENDER_HEARTBEAT_INTERVAL = env_float("RENDER_HEARTBEAT_INTERVAL", 5.0, minimum=0.2, maximum=10.0)
+RENDER_SWEEP_INTERVAL = env_float("RENDER_SWEEP_INTERVAL", 5.0, minimum=0.2)
+# Local scratch space for renders in progress (one directory per job attempt, removed on every exit).
+RENDER_WORK_DIR = Path(env_str("RENDER_WORK_DIR", str(VAR_DIR / "render-work")))
 
 # --- Realtime -------------------------------------------------------------------------------------------
 REALTIME_TICKET_TTL = env_int("REALTIME_TICKET_TTL", 60, minimum=5)
