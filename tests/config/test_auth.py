@@ -58,3 +58,9 @@ def test_queue_dashboard_is_for_superusers_only(client, staff, db, redis_conn):
     response = client.get("/admin/django_rq/dashboard/")
     assert response.status_code == 200
     assert b"render" in response.content
+
+
+def test_api_docs_load_no_asset_from_a_cdn(client, db):
+    page = client.get("/api/docs/").content.decode()
+    assert "cdn.jsdelivr.net" not in page
+    assert "/static/drf_spectacular_sidecar/" in page
