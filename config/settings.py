@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from urllib.parse import urlparse
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -121,12 +122,51 @@ RQ_QUEUES = {
 # The queue dashboard is mounted by jobs/admin.py for superusers only.
 RQ_SHOW_ADMIN_LINK = False
 
-CHANNEL_LAYERS = {
-    "default": {
-        "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
-        "CONFIG": {"hosts": [REDIS_URL]},
-    }
+# Channel layer: chosen from measurement, see docs/realtime.md. The pub/sub layer is the default: no
+# per-group capacity to overflow (the core layer silently drops group messages over `capacity`), cheaper
+# group_send, and no blocking reads to collide with socket timeouts. `core` stays selectable, with the two
+# redis-py 8 fixes it needs (socket_timeout above its 5 s blocking read, and a pool sized for bursts).
+CHANNEL_LAYER = env_choice("CHANNEL_LAYER", "pubsub", ("pubsub", "core"))
+# Redis pub/sub channels ignore the database number, so the prefix carries it: two deployments (or test
+# runs) on one Redis server with different databases must not hear each other's `owner.<id>` groups.
+_channel_prefix = f"cutline:{urlparse(REDIS_URL).path.strip('/') or '0'}:"
+_channel_host = {
+    "address": REDIS_URL,
+    "socket_connect_timeout": env_float("CHANNEL_LAYER_CONNECT_TIMEOUT", 2.0, minimum=0.1),
+    "socket_keepalive": True,
 }
+if CHANNEL_LAYER == "pubsub":
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+            "CONFIG": {"hosts": [_channel_host], "prefix": _channel_prefix},
+        }
+    }
+else:
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {
+                "hosts": [
+                    {
+                        **_channel_host,
+                        "socket_timeout": 10.0,  # > the layer's 5 s BZPOPMIN, or idle consumers die (1011)
+                        "max_connections": env_int("CHANNEL_LAYER_MAX_CONNECTIONS", 1000, minimum=10),
+                    }
+                ],
+                "prefix": _channel_prefix,
+                "capacity": env_int("CHANNEL_LAYER_CAPACITY", 100, minimum=10),
+                "expiry": env_int("CHANNEL_LAYER_EXPIRY", 60, minimum=5),
+                "group_expiry": env_int("CHANNEL_LAYER_GROUP_EXPIRY", 86400, minimum=60),
+            },
+        }
+    }
+# How often each web process checks the database for events its sockets and streams have not seen
+# (a group message lost while Redis restarted), and refreshes its entries in the shared socket count.
+REALTIME_RESYNC_INTERVAL = env_float("REALTIME_RESYNC_INTERVAL", 10.0, minimum=0.5)
+REALTIME_SSE_KEEPALIVE = env_float("REALTIME_SSE_KEEPALIVE", 15.0, minimum=0.5, maximum=15.0)
+# Python's cyclic GC in the web process: see config/asgi.py and docs/realtime.md (0 keeps Python's default).
+WEB_GC_GEN0_THRESHOLD = env_int("WEB_GC_GEN0_THRESHOLD", 100000, minimum=0)
 
 # --- Auth and API ---------------------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [

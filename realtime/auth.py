@@ -1,9 +1,36 @@
-"""Who is on the other end of a WebSocket: the session cookie of a page on our origin."""
+"""Who is on the other end of a WebSocket (CONTRACT §1).
+
+Two ways in: the session cookie of a page on our origin, or `?token=<ticket>` from
+`POST /api/realtime/ticket`. When a `token` is given it is the only credential considered: a bad or
+expired ticket (or a long-lived API token pasted in its place) leaves the socket anonymous, and the
+consumer closes it with 4401, rather than silently falling back to whatever cookie came along.
+"""
 
 from __future__ import annotations
 
+from urllib.parse import parse_qs
+
 from channels.auth import AuthMiddlewareStack
+from channels.db import database_sync_to_async
+from django.contrib.auth.models import AnonymousUser
+
+from realtime.tickets import ticket_user
 
 
-def WebSocketAuthMiddleware(inner):
-    return AuthMiddlewareStack(inner)
+def query_ticket(scope) -> str | None:
+    query = parse_qs(scope.get("query_string", b"").decode("latin1"))
+    values = query.get("token")
+    return values[0] if values else None
+
+
+class WebSocketAuthMiddleware:
+    def __init__(self, inner):
+        self.inner = inner
+        self.session_stack = AuthMiddlewareStack(inner)
+
+    async def __call__(self, scope, receive, send):
+        ticket = query_ticket(scope)
+        if ticket is None:
+            return await self.session_stack(scope, receive, send)
+        user = await database_sync_to_async(ticket_user)(ticket)
+        return await self.inner(dict(scope, user=user or AnonymousUser()), receive, send)

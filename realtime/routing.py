@@ -1,3 +1,14 @@
+"""WebSocket routes (CONTRACT §4); each answers with and without a trailing slash."""
+
 from __future__ import annotations
 
-websocket_urlpatterns: list = []
+from django.urls import path
+
+from realtime.consumers import JobConsumer, OwnerJobsConsumer
+
+websocket_urlpatterns: list = [
+    path("ws/jobs", OwnerJobsConsumer.as_asgi()),
+    path("ws/jobs/", OwnerJobsConsumer.as_asgi()),
+    path("ws/jobs/<uuid:job_id>", JobConsumer.as_asgi()),
+    path("ws/jobs/<uuid:job_id>/", JobConsumer.as_asgi()),
+]

@@ -1,0 +1,178 @@
+"""WebSocket endpoints (CONTRACT §4): `/ws/jobs` (every job of the user) and `/ws/jobs/{job_id}` (one job).
+
+Connect order matters for "nothing lost": the socket joins its group *before* the snapshot is read, so an
+event committed after that read is published after the join and reaches it; one committed before is in
+the snapshot, and its live copy (same or lower `seq`) is dropped here. A live event that skips a `seq`
+(a group message lost) is preceded by the stored events in between, read from the database.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from channels.consumer import get_handler_name
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+
+from realtime import presence
+from realtime.events import TERMINAL_TYPES, group_for_job, group_for_owner
+from realtime.selectors import active_job_snapshots, job_snapshot_for, stored_events
+
+logger = logging.getLogger(__name__)
+
+CLOSE_NOT_AUTHENTICATED = 4401
+CLOSE_NO_SUCH_JOB = 4404
+CLOSE_TOO_MANY_SOCKETS = 4429
+CLOSE_TRY_AGAIN_LATER = 1013
+
+
+class _JobEventsConsumer(AsyncJsonWebsocketConsumer):
+    """What both endpoints share: refusals, the per-user limit, ping, and in-order, once-only delivery."""
+
+    user_id: int | None = None
+    live = False
+
+    async def dispatch(self, message: dict[str, Any]) -> None:
+        # Channels' default closes stale DB connections (a thread hop) before every message; our handlers
+        # touch the database only through database_sync_to_async, which does that itself. Skipping it
+        # keeps a live event's path free of threads.
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
+
+    async def connect(self) -> None:
+        self.seen: dict[str, int] = {}
+        self.finished: set[str] = set()
+        self.joined: list[str] = []
+        # Refusals accept first and then close with a code, so browsers and SPA clients can read why.
+        await self.accept()
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated:
+            await self.close(CLOSE_NOT_AUTHENTICATED)
+            return
+        try:
+            for group in self.groups_for(user):
+                await self.channel_layer.group_add(group, self.channel_name)
+                self.joined.append(group)
+        except Exception as exc:
+            logger.warning("websocket for user %s: channel layer unavailable: %s", user.pk, exc)
+            self.joined = []
+        snapshots = await database_sync_to_async(self.read_snapshots)(user)
+        if snapshots is None:
+            await self.leave_groups()
+            await self.close(CLOSE_NO_SUCH_JOB)
+            return
+        if not await presence.socket_slot_take(user_id=user.pk, channel_name=self.channel_name):
+            await self.leave_groups()
+            await self.close(CLOSE_TOO_MANY_SOCKETS)
+            return
+        self.user_id = user.pk
+        for snapshot in snapshots:
+            await self.send_json(snapshot)
+            self.remember(snapshot)
+        if not self.joined:
+            # The snapshot is true; live news cannot come without the layer, so ask the client to come back.
+            await self.close(CLOSE_TRY_AGAIN_LATER)
+            return
+        self.live = True
+        presence.watch(self)
+
+    async def disconnect(self, code: int) -> None:
+        self.live = False
+        await self.leave_groups()
+        if self.user_id is not None:
+            await presence.unwatch(self)
+            await presence.socket_slot_release(user_id=self.user_id, channel_name=self.channel_name)
+            self.user_id = None
+
+    async def leave_groups(self) -> None:
+        for group in getattr(self, "joined", ()):
+            try:
+                await self.channel_layer.group_discard(group, self.channel_name)
+            except Exception as exc:
+                logger.warning("could not leave %s: %s", group, exc)
+        self.joined = []
+
+    # --- client → server ------------------------------------------------------------------------------
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None, **kwargs) -> None:
+        try:
+            content = json.loads(text_data) if text_data is not None else None
+        except ValueError:
+            content = None
+        if isinstance(content, dict) and content.get("type") == "ping":
+            await self.send_json({"type": "pong"})
+        else:
+            await self.send_json({"type": "error", "code": "unknown_message"})
+
+    # --- channel layer → client -----------------------------------------------------------------------
+    async def job_event(self, message: dict[str, Any]) -> None:
+        event = message["event"]
+        job_id, seq = event["job_id"], event["seq"]
+        if not self.live or job_id in self.finished or seq <= self.seen.get(job_id, 0):
+            return
+        if seq > self.seen.get(job_id, 0) + 1:
+            await self.catch_up(job_id, before=seq)
+            if job_id in self.finished or seq <= self.seen.get(job_id, 0):
+                return
+        await self.send_json(event)
+        self.remember(event)
+
+    async def job_resync(self, message: dict[str, Any]) -> None:
+        """Sent by this process's presence task when a watched job moved on without us hearing of it."""
+        if self.live and message["job_id"] not in self.finished:
+            await self.catch_up(message["job_id"], before=None)
+
+    async def catch_up(self, job_id: str, *, before: int | None) -> None:
+        events = await database_sync_to_async(stored_events)(
+            job_id=job_id, after=self.seen.get(job_id, 0), before=before
+        )
+        for event in events:
+            if job_id in self.finished or event["seq"] <= self.seen.get(job_id, 0):
+                continue
+            await self.send_json(event)
+            self.remember(event)
+
+    def remember(self, event: dict[str, Any]) -> None:
+        job_id = event["job_id"]
+        self.seen[job_id] = event["seq"]
+        if event["type"] in TERMINAL_TYPES or (event["type"] == "job.snapshot" and _is_terminal(event)):
+            self.finished.add(job_id)
+
+    def lagging_jobs(self) -> dict[str, int]:
+        return {job_id: seq for job_id, seq in self.seen.items() if job_id not in self.finished}
+
+    # --- per endpoint ---------------------------------------------------------------------------------
+    def groups_for(self, user) -> list[str]:
+        raise NotImplementedError
+
+    def read_snapshots(self, user) -> list[dict[str, Any]] | None:
+        """The snapshots to send on connect; None refuses the socket with 4404."""
+        raise NotImplementedError
+
+
+def _is_terminal(snapshot: dict[str, Any]) -> bool:
+    return snapshot.get("job", {}).get("status") in {"SUCCEEDED", "FAILED", "CANCELED"}
+
+
+class JobConsumer(_JobEventsConsumer):
+    """`/ws/jobs/{job_id}`: that job's snapshot on connect (also when finished), then its events."""
+
+    def groups_for(self, user) -> list[str]:
+        return [group_for_job(self.scope["url_route"]["kwargs"]["job_id"])]
+
+    def read_snapshots(self, user) -> list[dict[str, Any]] | None:
+        snapshot = job_snapshot_for(user=user, job_id=self.scope["url_route"]["kwargs"]["job_id"])
+        return None if snapshot is None else [snapshot]
+
+
+class OwnerJobsConsumer(_JobEventsConsumer):
+    """`/ws/jobs`: a snapshot per PENDING/RUNNING job on connect, then every event of every job of the user."""
+
+    def groups_for(self, user) -> list[str]:
+        return [group_for_owner(user.pk)]
+
+    def read_snapshots(self, user) -> list[dict[str, Any]] | None:
+        return active_job_snapshots(user=user)

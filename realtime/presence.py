@@ -1,0 +1,218 @@
+"""What one web process keeps about its open sockets: their share of the per-user limit, and catching up.
+
+Two jobs, one periodic task per event loop (daphne runs one loop; tests run one per test):
+
+- The per-user socket limit (CONTRACT §4, close 4429) is counted in Redis so that every web process
+  behind the load balancer shares it: one sorted set per user whose members are channel names scored
+  with the time they were last confirmed alive. This process re-confirms its members every
+  `REALTIME_RESYNC_INTERVAL`; members of a process that died age out after `_STALE_AFTER` seconds
+  instead of holding a user's slots forever.
+- A group message can be lost (Redis restarting, a publish that failed after its event was stored). The
+  database is the truth, so the same task compares each watched job's `last_seq` with what this
+  process's sockets have sent, and a socket that is still behind on the next round is told to catch up
+  from the stored events. A lost message therefore leaves a client late by seconds, never wrong.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Iterable
+from typing import Protocol
+
+from channels.db import database_sync_to_async
+from django.conf import settings
+from redis import asyncio as aioredis
+from redis.exceptions import RedisError
+
+logger = logging.getLogger(__name__)
+
+RESYNC_MESSAGE_TYPE = "job.resync"
+
+
+def _stale_after() -> float:
+    return max(60.0, 6 * settings.REALTIME_RESYNC_INTERVAL)
+
+
+def _slot_key(user_id) -> str:
+    return f"cutline:realtime:sockets:{user_id}"
+
+
+class Watcher(Protocol):
+    channel_name: str
+
+    def lagging_jobs(self) -> dict[str, int]:
+        """Job id → highest seq sent, for the jobs still expecting events."""
+
+
+class _LoopPresence:
+    def __init__(self) -> None:
+        self.redis = aioredis.Redis.from_url(
+            settings.REDIS_URL,
+            socket_timeout=settings.REDIS_TIMEOUT,
+            socket_connect_timeout=settings.REDIS_TIMEOUT,
+        )
+        self.slots: dict[int, set[str]] = {}
+        self.watchers: dict[str, Watcher] = {}
+        self.behind: dict[tuple[str, str], int] = {}
+        self.task: asyncio.Task | None = None
+
+    def empty(self) -> bool:
+        return not self.slots and not self.watchers
+
+    def ensure_task(self) -> None:
+        if self.task is None or self.task.done():
+            self.task = asyncio.get_running_loop().create_task(self._run())
+
+    async def close(self) -> None:
+        if self.task is not None:
+            self.task.cancel()
+            try:
+                await self.task
+            except (asyncio.CancelledError, Exception):  # noqa: S110 - shutting down the housekeeping task
+                pass
+            self.task = None
+        try:
+            await self.redis.aclose()
+        except Exception:  # noqa: S110 - closing a client whose server may be gone
+            pass
+
+    async def _run(self) -> None:
+        while True:
+            await asyncio.sleep(settings.REALTIME_RESYNC_INTERVAL)
+            try:
+                await self._refresh_slots()
+            except RedisError as exc:
+                logger.warning("could not refresh realtime socket counts: %s", exc)
+            try:
+                await self._resync()
+            except Exception:
+                logger.exception("realtime resync round failed")
+
+    async def _refresh_slots(self) -> None:
+        if not self.slots:
+            return
+        now = time.time()
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for user_id, members in self.slots.items():
+                key = _slot_key(user_id)
+                pipe.zadd(key, dict.fromkeys(members, now))
+                pipe.expire(key, int(_stale_after()))
+            await pipe.execute()
+
+    async def _resync(self) -> None:
+        wanted: dict[str, list[tuple[Watcher, int]]] = {}
+        for watcher in list(self.watchers.values()):
+            for job_id, seq in watcher.lagging_jobs().items():
+                wanted.setdefault(job_id, []).append((watcher, seq))
+        if not wanted:
+            self.behind = {}
+            return
+        latest = await database_sync_to_async(_last_seqs)(wanted.keys())
+        behind: dict[tuple[str, str], int] = {}
+        nudges: list[tuple[str, str]] = []
+        for job_id, entries in wanted.items():
+            last_seq = latest.get(job_id, 0)
+            for watcher, seq in entries:
+                if seq >= last_seq:
+                    continue
+                key = (watcher.channel_name, job_id)
+                # Behind twice in a row at the same seq: not an event still in flight, a lost one.
+                if self.behind.get(key) == seq:
+                    nudges.append(key)
+                else:
+                    behind[key] = seq
+        self.behind = behind
+        if nudges:
+            from channels.layers import get_channel_layer
+
+            layer = get_channel_layer()
+            for channel_name, job_id in nudges:
+                await layer.send(channel_name, {"type": RESYNC_MESSAGE_TYPE, "job_id": job_id})
+
+
+def _last_seqs(job_ids: Iterable[str]) -> dict[str, int]:
+    from jobs.models import RenderJob
+
+    rows = RenderJob.objects.filter(pk__in=list(job_ids)).values_list("pk", "last_seq")
+    return {str(pk): last_seq for pk, last_seq in rows}
+
+
+_presence: dict[asyncio.AbstractEventLoop, _LoopPresence] = {}
+
+
+def _for_loop() -> _LoopPresence:
+    loop = asyncio.get_running_loop()
+    presence = _presence.get(loop)
+    if presence is None:
+        presence = _presence[loop] = _LoopPresence()
+    return presence
+
+
+async def socket_slot_take(*, user_id: int, channel_name: str) -> bool:
+    """Count this socket against the user's limit; False when it would exceed it (the caller closes 4429).
+
+    When Redis cannot be reached the socket is let in: the limit protects the server from one user's
+    runaway tabs, and refusing everyone while Redis restarts would be the worse failure.
+    """
+    presence = _for_loop()
+    # Registered before the first await, so a concurrent release cannot find the process idle and close
+    # the client this call is using.
+    presence.slots.setdefault(user_id, set()).add(channel_name)
+    presence.ensure_task()
+    key = _slot_key(user_id)
+    now = time.time()
+    count = 0
+    try:
+        async with presence.redis.pipeline(transaction=True) as pipe:
+            pipe.zremrangebyscore(key, "-inf", now - _stale_after())
+            pipe.zadd(key, {channel_name: now})
+            pipe.zcard(key)
+            pipe.expire(key, int(_stale_after()))
+            _, _, count, _ = await pipe.execute()
+    except RedisError as exc:
+        logger.warning("socket limit not checked for user %s (Redis unavailable): %s", user_id, exc)
+    if count > settings.REALTIME_MAX_SOCKETS_PER_USER:
+        await socket_slot_release(user_id=user_id, channel_name=channel_name)
+        return False
+    return True
+
+
+async def socket_slot_release(*, user_id: int, channel_name: str) -> None:
+    presence = _for_loop()
+    members = presence.slots.get(user_id)
+    if members is not None:
+        members.discard(channel_name)
+        if not members:
+            del presence.slots[user_id]
+    await _slot_forget(presence, user_id, channel_name)
+    await _close_if_idle(presence)
+
+
+async def _slot_forget(presence: _LoopPresence, user_id: int, channel_name: str) -> None:
+    try:
+        await presence.redis.zrem(_slot_key(user_id), channel_name)
+    except RedisError as exc:
+        logger.warning("could not release a socket slot of user %s: %s", user_id, exc)
+
+
+def watch(watcher: Watcher) -> None:
+    presence = _for_loop()
+    presence.watchers[watcher.channel_name] = watcher
+    presence.ensure_task()
+
+
+async def unwatch(watcher: Watcher) -> None:
+    presence = _for_loop()
+    presence.watchers.pop(watcher.channel_name, None)
+    await _close_if_idle(presence)
+
+
+async def _close_if_idle(presence: _LoopPresence) -> None:
+    # Tests run one event loop per test: leave nothing bound to a loop that is about to close.
+    if presence.empty():
+        loop = asyncio.get_running_loop()
+        if _presence.get(loop) is presence:
+            del _presence[loop]
+        await presence.close()

@@ -1,0 +1,68 @@
+"""The database reads behind every socket and stream. Synchronous: async code calls them through
+`database_sync_to_async`, one hop per connect or catch-up, never per live event."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from jobs.models import RenderJob
+from realtime.events import TERMINAL_TYPES
+
+# A catch-up never sends more than this many stored events at once; the rest follow on the next one.
+CATCH_UP_LIMIT = 1000
+
+
+def job_snapshot_for(*, user, job_id) -> dict[str, Any] | None:
+    """The `job.snapshot` of one of the user's jobs; None when there is no such job for this user."""
+    from jobs.selectors import job_snapshot
+
+    job = RenderJob.objects.visible_to(user).filter(pk=job_id).first()
+    return None if job is None else job_snapshot(job=job)
+
+
+def active_job_snapshots(*, user) -> list[dict[str, Any]]:
+    """One `job.snapshot` per PENDING/RUNNING job of the user, oldest first."""
+    from jobs.selectors import job_snapshot
+
+    jobs = RenderJob.objects.visible_to(user).active().order_by("created_at")
+    return [job_snapshot(job=job) for job in jobs]
+
+
+def stored_events(*, job_id, after: int, before: int | None = None) -> list[dict[str, Any]]:
+    """The stored events of a job with `after < seq < before`, in order, as sent on the wire."""
+    from jobs.selectors import job_events_after
+
+    events = job_events_after(job_id=job_id, seq=after)
+    if before is not None:
+        events = events.filter(seq__lt=before)
+    return [event.payload for event in events[:CATCH_UP_LIMIT]]
+
+
+@dataclass
+class StreamOpening:
+    """What an SSE stream sends first, and whether that already ends it."""
+
+    events: list[dict[str, Any]]
+    seq: int
+    finished: bool
+
+
+def stream_opening(*, job_id, last_event_id: int | None) -> StreamOpening:
+    """A new stream opens with the snapshot; a resumed one with every stored event after `last_event_id`.
+
+    The job row is read before the events: if it is terminal then, its terminal event is already stored
+    and the replay ends the stream; if it turns terminal in between, the replay carries that event.
+    """
+    from jobs.selectors import job_snapshot
+
+    job = RenderJob.objects.get(pk=job_id)
+    if last_event_id is None:
+        snapshot = job_snapshot(job=job)
+        return StreamOpening(events=[snapshot], seq=snapshot["seq"], finished=job.is_terminal)
+    events = stored_events(job_id=job_id, after=last_event_id)
+    seq = max([last_event_id, *(event["seq"] for event in events)])
+    finished = any(event["type"] in TERMINAL_TYPES for event in events)
+    if job.is_terminal and len(events) < CATCH_UP_LIMIT:
+        finished = True
+    return StreamOpening(events=events, seq=seq, finished=finished)

@@ -1,0 +1,228 @@
+"""`GET /api/jobs/{id}/events`: Server-Sent Events per CONTRACT §5.
+
+An async view: daphne serves each stream as a coroutine on its event loop, so an open stream costs a
+little memory and no thread. The stream subscribes to the job's group *before* it reads the database,
+then sends the snapshot (new stream) or every stored event after `Last-Event-ID` (resumed stream), then
+live events. Every event goes out once, in `seq` order: anything not newer than the last id sent is
+dropped, a gap in live events is filled from the database first, and when the stream has heard nothing
+for `REALTIME_RESYNC_INTERVAL` it asks the database whether it missed something (a lost group message).
+Without a channel layer (Redis down) the stream still works, by asking the database at that interval.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+from channels.db import database_sync_to_async
+from channels.layers import get_channel_layer
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.views.decorators.http import require_GET
+
+from jobs.models import RenderJob
+from realtime.events import GROUP_MESSAGE_TYPE, TERMINAL_TYPES, group_for_job
+from realtime.selectors import stored_events, stream_opening
+from realtime.tickets import ticket_user
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_TIMEOUT = 300
+MAX_TIMEOUT = 600
+
+
+class _BadParameter(Exception):
+    def __init__(self, attr: str, detail: str) -> None:
+        super().__init__(detail)
+        self.attr, self.detail = attr, detail
+
+
+def _error(status: int, code: str, detail: str, attr: str | None = None, **headers: str) -> JsonResponse:
+    body_type = "validation_error" if status == 400 else "client_error"
+    response = JsonResponse(
+        {"type": body_type, "errors": [{"code": code, "detail": detail, "attr": attr}]}, status=status
+    )
+    for name, value in headers.items():
+        response[name.replace("_", "-")] = value
+    return response
+
+
+def _token_user(key: str):
+    from rest_framework.authtoken.models import Token
+
+    token = Token.objects.select_related("user").filter(key=key).first()
+    return token.user if token is not None and token.user.is_active else None
+
+
+async def _authenticate(request: HttpRequest):
+    """The ticket when `?token=` is given (and only it), else a DRF token header, else the session."""
+    if "token" in request.GET:
+        return await database_sync_to_async(ticket_user)(request.GET["token"])
+    header = request.headers.get("Authorization")
+    if header:
+        scheme, _, key = header.partition(" ")
+        if scheme.lower() != "token" or not key.strip():
+            return None
+        return await database_sync_to_async(_token_user)(key.strip())
+    user = await request.auser()
+    return user if user.is_authenticated else None
+
+
+def _timeout(request: HttpRequest) -> float:
+    raw = request.GET.get("timeout")
+    if raw is None or raw == "":
+        return float(DEFAULT_TIMEOUT)
+    try:
+        value = float(raw)
+    except ValueError:
+        raise _BadParameter("timeout", f"timeout must be a number of seconds, got {raw[:20]!r}.") from None
+    if not 1 <= value <= MAX_TIMEOUT:
+        raise _BadParameter("timeout", f"timeout must be between 1 and {MAX_TIMEOUT} seconds, got {raw[:20]}.")
+    return value
+
+
+def _last_event_id(request: HttpRequest) -> int | None:
+    raw = request.headers.get("Last-Event-ID")
+    attr = "Last-Event-ID"
+    if raw is None or raw.strip() == "":
+        raw, attr = request.GET.get("last_event_id"), "last_event_id"
+    if raw is None or raw.strip() == "":
+        return None
+    try:
+        value = int(raw.strip())
+    except ValueError:
+        raise _BadParameter(attr, f"{attr} must be an event id (a whole number), got {raw[:20]!r}.") from None
+    if value < 0:
+        raise _BadParameter(attr, f"{attr} must not be negative, got {value}.")
+    return value
+
+
+def _visible(user, job_id) -> bool:
+    return RenderJob.objects.visible_to(user).filter(pk=job_id).exists()
+
+
+@require_GET
+async def job_events(request: HttpRequest, job_id) -> HttpResponse:
+    user = await _authenticate(request)
+    if user is None:
+        return _error(401, "not_authenticated", "Authentication credentials were not provided or are not valid.",
+                      WWW_Authenticate="Token")
+    try:
+        timeout = _timeout(request)
+        last_event_id = _last_event_id(request)
+    except _BadParameter as exc:
+        return _error(400, "invalid", exc.detail, exc.attr)
+    if not await database_sync_to_async(_visible)(user, job_id):
+        return _error(404, "not_found", "No such job.")
+    response = StreamingHttpResponse(
+        _event_stream(str(job_id), last_event_id=last_event_id, timeout=timeout),
+        content_type="text/event-stream",
+    )
+    response["Cache-Control"] = "no-cache"
+    response["X-Accel-Buffering"] = "no"
+    return response
+
+
+def _frame(event: dict[str, Any]) -> str:
+    data = json.dumps(event, separators=(",", ":"), ensure_ascii=False)
+    return f"id: {event['seq']}\nevent: {event['type']}\ndata: {data}\n\n"
+
+
+class _Subscription:
+    """This stream's channel in the job's group; messages land in `inbox` (a cancel-safe local queue)."""
+
+    def __init__(self, job_id: str) -> None:
+        self.group = group_for_job(job_id)
+        self.inbox: asyncio.Queue = asyncio.Queue()
+        self.layer = get_channel_layer()
+        self.channel: str | None = None
+        self.pump: asyncio.Task | None = None
+
+    async def open(self) -> bool:
+        if self.layer is None:
+            return False
+        try:
+            self.channel = await self.layer.new_channel()
+            await self.layer.group_add(self.group, self.channel)
+        except Exception as exc:
+            logger.warning("SSE for %s: channel layer unavailable, reading the database instead: %s", self.group, exc)
+            await self.close()
+            return False
+        self.pump = asyncio.get_running_loop().create_task(self._pump())
+        return True
+
+    async def _pump(self) -> None:
+        # The pub/sub layer treats a cancelled receive() as the end of the channel, so waiting with a
+        # timeout happens on our own queue, never on receive() itself.
+        while True:
+            self.inbox.put_nowait(await self.layer.receive(self.channel))
+
+    async def close(self) -> None:
+        if self.pump is not None:
+            self.pump.cancel()
+            try:
+                await self.pump
+            except BaseException:  # noqa: S110 - the pump ends by cancellation (or with the layer's error)
+                pass
+            self.pump = None
+        if self.channel is not None:
+            try:
+                await self.layer.group_discard(self.group, self.channel)
+            except Exception as exc:
+                logger.warning("SSE could not leave %s: %s", self.group, exc)
+            self.channel = None
+
+
+async def _event_stream(job_id: str, *, last_event_id: int | None, timeout: float) -> AsyncIterator[str]:
+    subscription = _Subscription(job_id)
+    live = await subscription.open()
+    try:
+        opening = await database_sync_to_async(stream_opening)(job_id=job_id, last_event_id=last_event_id)
+        for event in opening.events:
+            yield _frame(event)
+        if opening.finished:
+            return
+        seq = opening.seq
+        check_every = settings.REALTIME_RESYNC_INTERVAL
+        keepalive_every = settings.REALTIME_SSE_KEEPALIVE
+        now = time.monotonic()
+        idle_until, keepalive_at, check_at = now + timeout, now + keepalive_every, now + check_every
+        while True:
+            wait = max(0.0, min(idle_until, keepalive_at, check_at) - time.monotonic())
+            message = None
+            if live:
+                try:
+                    message = await asyncio.wait_for(subscription.inbox.get(), wait)
+                except TimeoutError:
+                    pass
+            else:
+                await asyncio.sleep(wait)
+            pending: list[dict[str, Any]] = []
+            if message is not None and message.get("type") == GROUP_MESSAGE_TYPE:
+                event = message["event"]
+                if event["seq"] > seq + 1:
+                    pending = await database_sync_to_async(stored_events)(job_id=job_id, after=seq, before=event["seq"])
+                pending.append(event)
+            elif time.monotonic() >= check_at:
+                pending = await database_sync_to_async(stored_events)(job_id=job_id, after=seq)
+                check_at = time.monotonic() + check_every
+            now = time.monotonic()
+            for event in pending:
+                if event["seq"] <= seq:
+                    continue
+                yield _frame(event)
+                seq = event["seq"]
+                idle_until, keepalive_at, check_at = now + timeout, now + keepalive_every, now + check_every
+                if event["type"] in TERMINAL_TYPES:
+                    return
+            if now >= idle_until:
+                return
+            if now >= keepalive_at:
+                yield ": keep-alive\n\n"
+                keepalive_at = now + keepalive_every
+    finally:
+        await subscription.close()
