@@ -5,6 +5,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 
 class RenderJobQuerySet(models.QuerySet):
@@ -54,6 +55,10 @@ class RenderJob(models.Model):
     error_message = models.TextField(blank=True)
     attempt = models.PositiveSmallIntegerField(default=1)
     cancel_requested = models.BooleanField(default=False)
+    cancel_requested_at = models.DateTimeField(null=True, blank=True)
+    # When the job was last put on the queue: the sweeper re-enqueues PENDING jobs whose RQ job is gone,
+    # but leaves alone the ones whose on-commit enqueue may still be on its way.
+    queued_at = models.DateTimeField(null=True, blank=True)
     heartbeat_at = models.DateTimeField(null=True, blank=True)
     worker_name = models.CharField(max_length=200, blank=True)
 
@@ -63,6 +68,8 @@ class RenderJob(models.Model):
     result_duration = models.FloatField(null=True, blank=True)
     result_width = models.PositiveIntegerField(null=True, blank=True)
     result_height = models.PositiveIntegerField(null=True, blank=True)
+    result_fps = models.FloatField(null=True, blank=True)
+    render_path = models.CharField(max_length=16, blank=True, help_text="Which renderer path produced the result.")
     poster = models.FileField(upload_to=job_result_to, max_length=255, blank=True)
     result_purged_at = models.DateTimeField(null=True, blank=True)
 
@@ -85,6 +92,7 @@ class RenderJob(models.Model):
         ]
         indexes = [
             models.Index(fields=["owner", "-created_at"], name="job_owner_recent"),
+            models.Index(fields=["project", "-created_at"], name="job_project_recent"),
             models.Index(fields=["status", "heartbeat_at"], name="job_status_heartbeat"),
         ]
 
@@ -94,6 +102,18 @@ class RenderJob(models.Model):
     @property
     def is_terminal(self) -> bool:
         return self.status in self.TERMINAL_STATUSES
+
+    @property
+    def has_result(self) -> bool:
+        return self.status == self.Status.SUCCEEDED and bool(self.result_file) and self.result_purged_at is None
+
+    @property
+    def duration_seconds(self) -> float | None:
+        """How long the last attempt ran (so far, while RUNNING)."""
+        if self.started_at is None:
+            return None
+        end = self.finished_at or timezone.now()
+        return max(0.0, (end - self.started_at).total_seconds())
 
 
 class JobEvent(models.Model):
