@@ -1,3 +1,30 @@
+"""Job API routes. Every path answers with and without a trailing slash (no redirect).
+
+`/api/jobs/{id}/events` is not here: it is the realtime app's SSE view, included after these.
+"""
+
 from __future__ import annotations
 
-urlpatterns: list = []
+from django.urls import re_path
+from rest_framework.routers import SimpleRouter
+
+from jobs.api import JobViewSet, ProjectRenderViewSet
+
+router = SimpleRouter(trailing_slash="/?")
+router.register("jobs", JobViewSet, basename="job")
+
+_uuid = r"(?P<project_id>[0-9a-fA-F-]{36})"
+
+urlpatterns = [
+    re_path(
+        rf"^projects/{_uuid}/renders/?$",
+        ProjectRenderViewSet.as_view({"get": "list", "post": "create"}),
+        name="project-renders",
+    ),
+    re_path(
+        rf"^projects/{_uuid}/published/?$",
+        ProjectRenderViewSet.as_view({"get": "published"}),
+        name="project-published",
+    ),
+    *router.urls,
+]
