@@ -86,7 +86,8 @@ def queue_connection() -> redis.Redis:
 
 
 def render_queue():
-    return django_rq.get_queue("render", connection=queue_connection())
+    # "auto": enqueue now. Callers already enqueue from `transaction.on_commit`, and must see Redis errors.
+    return django_rq.get_queue("render", connection=queue_connection(), commit_mode="auto")
 
 
 def _queue_check() -> None:

@@ -1,0 +1,200 @@
+"""The job state machine: transitions, the event log, recovery and retention (real PostgreSQL and Redis)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.test import override_settings
+from django.utils import timezone
+from rq.job import Job as RQJob
+
+from jobs import services
+from jobs.models import JobEvent, RenderJob
+from tests.factories import RenderJobFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def running(job: RenderJob) -> RenderJob:
+    return services.job_claim(job_id=job.id, worker_name="test-worker")
+
+
+def events(job: RenderJob) -> list[tuple[int, str]]:
+    return list(JobEvent.objects.filter(job=job).order_by("seq").values_list("seq", "type"))
+
+
+def test_claim_moves_a_pending_job_to_running_and_stores_an_event():
+    job = RenderJobFactory()
+    claimed = running(job)
+    assert claimed.status == "RUNNING"
+    assert claimed.started_at is not None and claimed.heartbeat_at is not None
+    assert events(job) == [(1, "job.progress")]
+    assert JobEvent.objects.get(job=job).payload["status"] == "RUNNING"
+
+
+def test_a_second_claim_of_the_same_job_gets_nothing():
+    job = RenderJobFactory()
+    assert running(job) is not None
+    assert running(job) is None
+
+
+def test_seq_grows_by_one_per_stored_event():
+    job = RenderJobFactory()
+    running(job)
+    for percent in (10, 20, 30):
+        services.job_progress_record(job_id=job.id, attempt=1, phase="ENCODE", progress=percent, message="x")
+    assert [seq for seq, _ in events(job)] == [1, 2, 3, 4]
+    assert RenderJob.objects.get(pk=job.pk).last_seq == 4
+
+
+def test_progress_never_goes_backwards_within_an_attempt():
+    job = RenderJobFactory()
+    running(job)
+    services.job_progress_record(job_id=job.id, attempt=1, phase="ENCODE", progress=50, message="half")
+    services.job_progress_record(job_id=job.id, attempt=1, phase="ENCODE", progress=40, message="late report")
+    assert RenderJob.objects.get(pk=job.pk).progress == 50
+
+
+def test_a_terminal_job_never_changes_again():
+    job = RenderJobFactory()
+    running(job)
+    services.job_fail(job_id=job.id, attempt=1, error_code="RENDER_FAILED", error_message="boom")
+    before = events(job)
+    assert services.job_progress_record(job_id=job.id, attempt=1, phase="ENCODE", progress=99, message="x") is None
+    assert services.job_mark_canceled(job_id=job.id) is None
+    assert services.job_claim(job_id=job.id) is None
+    job.refresh_from_db()
+    assert job.status == "FAILED" and job.error_code == "RENDER_FAILED"
+    assert events(job) == before
+
+
+def test_a_write_from_an_old_attempt_is_ignored():
+    job = RenderJobFactory()
+    running(job)
+    services.job_requeue(job_id=job.id, attempt=1, error_code="WORKER_LOST", reason="Lost.")
+    assert services.job_progress_record(job_id=job.id, attempt=1, phase="ENCODE", progress=80, message="x") is None
+    assert services.job_heartbeat(job_id=job.id, attempt=1) is False
+
+
+def test_cancel_of_a_pending_job_cancels_it_at_once(redis_conn, django_capture_on_commit_callbacks):
+    job = RenderJobFactory()
+    with django_capture_on_commit_callbacks(execute=True):
+        services._enqueue(job.id)
+    assert str(job.id) in services.render_queue().get_job_ids()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.job_cancel(job=job)
+    job.refresh_from_db()
+    assert job.status == "CANCELED" and job.finished_at is not None
+    assert events(job)[-1][1] == "job.canceled"
+    assert str(job.id) not in services.render_queue().get_job_ids()
+
+
+def test_cancel_of_a_running_job_asks_it_to_stop():
+    job = RenderJobFactory()
+    running(job)
+    services.job_cancel(job=job)
+    job.refresh_from_db()
+    assert job.status == "RUNNING" and job.cancel_requested and job.cancel_requested_at is not None
+
+
+def test_cancel_of_a_finished_job_is_a_conflict():
+    job = RenderJobFactory()
+    running(job)
+    services.job_mark_canceled(job_id=job.id)
+    with pytest.raises(services.JobStateConflict):
+        services.job_cancel(job=RenderJob.objects.get(pk=job.pk))
+
+
+def test_a_canceled_pending_job_cannot_be_claimed():
+    job = RenderJobFactory()
+    services.job_cancel(job=job)
+    assert running(job) is None
+
+
+@override_settings(RENDER_MAX_ATTEMPTS=3)
+def test_worker_lost_is_retried_until_the_last_attempt_then_fails():
+    job = RenderJobFactory()
+    for attempt in (1, 2):
+        running(job)
+        requeued = services.job_requeue(job_id=job.id, attempt=attempt, error_code="WORKER_LOST", reason="Lost.")
+        assert requeued.status == "PENDING" and requeued.attempt == attempt + 1
+        assert "attempt" in requeued.message
+    running(job)
+    final = services.job_requeue(job_id=job.id, attempt=3, error_code="WORKER_LOST", reason="Lost.")
+    assert final.status == "FAILED" and final.error_code == "WORKER_LOST"
+
+
+@pytest.mark.parametrize("code", ["INVALID_TIMELINE", "MEDIA_MISSING", "MEDIA_UNREADABLE"])
+def test_input_errors_are_never_retried(code):
+    job = RenderJobFactory()
+    running(job)
+    result = services.job_requeue(job_id=job.id, attempt=1, error_code=code, reason="Bad input.")
+    assert result.status == "FAILED" and result.error_code == code and result.attempt == 1
+
+
+def test_sweeper_requeues_a_job_whose_heartbeat_stopped(redis_conn, django_capture_on_commit_callbacks):
+    job = RenderJobFactory()
+    running(job)
+    RenderJob.objects.filter(pk=job.pk).update(heartbeat_at=timezone.now() - timedelta(minutes=5))
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.lost_jobs_recover() == 1
+    job.refresh_from_db()
+    assert job.status == "PENDING" and job.attempt == 2 and job.progress == 0
+    assert str(job.id) in services.render_queue().get_job_ids()
+
+
+def test_sweeper_leaves_a_job_with_a_fresh_heartbeat_alone():
+    job = RenderJobFactory()
+    running(job)
+    assert services.lost_jobs_recover() == 0
+    assert RenderJob.objects.get(pk=job.pk).status == "RUNNING"
+
+
+def test_sweeper_enqueues_a_pending_job_the_queue_lost(redis_conn):
+    job = RenderJobFactory(queued_at=timezone.now() - timedelta(minutes=1))
+    assert services.unqueued_jobs_enqueue() == 1
+    rq_job = RQJob.fetch(str(job.id), connection=services.queue_connection())
+    assert rq_job.func_name == "jobs.tasks.render"
+    assert rq_job.timeout == settings.RENDER_JOB_TIMEOUT == 2 * 60 * 60
+    # Already queued now: a second pass leaves it be.
+    assert services.unqueued_jobs_enqueue() == 0
+
+
+def test_sweeper_gives_a_fresh_submit_time_to_enqueue_itself(redis_conn):
+    RenderJobFactory(queued_at=timezone.now())
+    assert services.unqueued_jobs_enqueue() == 0
+
+
+def test_sweeper_cancels_a_running_job_that_ignored_its_cancel(redis_conn):
+    job = RenderJobFactory()
+    running(job)
+    services.job_cancel(job=job)
+    RenderJob.objects.filter(pk=job.pk).update(cancel_requested_at=timezone.now() - timedelta(minutes=1))
+    assert services.overdue_cancels_stop() == 1
+    job.refresh_from_db()
+    assert job.status == "CANCELED"
+
+
+def test_retention_deletes_old_results_and_events_but_keeps_the_outcome():
+    job = RenderJobFactory()
+    running(job)
+    video = default_storage.save(f"renders/{job.owner_id}/{job.id}/render.mp4", ContentFile(b"mp4 bytes"))
+    poster = default_storage.save(f"renders/{job.owner_id}/{job.id}/poster.jpg", ContentFile(b"jpg"))
+    services.job_succeed(job_id=job.id, attempt=1, result=services.StoredResult(
+        result_file=video, poster=poster, sha256="ab" * 32, size_bytes=9, duration=2.0, width=320, height=180,
+        fps=30.0, render_path="ffmpeg"))
+    RenderJob.objects.filter(pk=job.pk).update(finished_at=timezone.now() - timedelta(days=31))
+    recent = RenderJobFactory()
+
+    assert services.old_results_purge(older_than_days=30) == 1
+
+    job.refresh_from_db()
+    assert job.status == "SUCCEEDED" and job.result_sha256 == "ab" * 32 and job.result_purged_at is not None
+    assert not job.has_result
+    assert not default_storage.exists(video) and not default_storage.exists(poster)
+    assert not JobEvent.objects.filter(job=job).exists()
+    assert RenderJob.objects.get(pk=recent.pk).result_purged_at is None
