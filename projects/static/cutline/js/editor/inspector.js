@@ -1,0 +1,209 @@
+// The side panel: edit the selected clip or marker, or the project's output when nothing is selected.
+
+import { formatSeconds, formatTimecode } from "../format.js";
+import { h } from "../ui.js";
+import { clipLength, usesDuration } from "./model.js";
+
+let fieldCounter = 0;
+
+function numberField({ label, value, field, min = 0, max = null, step = 0.01, onCommit, problems, hint = null }) {
+  fieldCounter += 1;
+  const id = `field-${field.replace(/\W/g, "-")}-${fieldCounter}`;
+  const errors = problems.filter((p) => p.field === field || (p.field && p.field.startsWith(`${field}.`)));
+  const input = h("input", {
+    id, type: "number", step: String(step), min: min == null ? null : String(min), max: max == null ? null : String(max),
+    inputmode: "decimal", dataset: { field }, "aria-invalid": errors.length ? "true" : null,
+    "aria-describedby": errors.length ? `${id}-error` : (hint ? `${id}-hint` : null),
+  });
+  input.value = value == null ? "" : String(value);
+  input.addEventListener("change", () => {
+    const number = Number(input.value);
+    if (input.value.trim() === "" || !Number.isFinite(number)) {
+      input.value = value == null ? "" : String(value);
+      return;
+    }
+    onCommit(number);
+  });
+  return h("div", { class: `field${errors.length ? " invalid" : ""}` },
+    h("label", { for: id }, label), input,
+    hint ? h("p", { class: "hint", id: `${id}-hint` }, hint) : null,
+    errors.length ? h("p", { class: "field-error", id: `${id}-error` }, errors.map((p) => p.message).join(" ")) : null);
+}
+
+function selectField({ label, value, field, options, onCommit, problems }) {
+  fieldCounter += 1;
+  const id = `field-${field.replace(/\W/g, "-")}-${fieldCounter}`;
+  const errors = problems.filter((p) => p.field === field || (p.field && p.field.startsWith(`${field}.`)));
+  const select = h("select", { id, dataset: { field }, "aria-invalid": errors.length ? "true" : null },
+    options.map(([optionValue, optionLabel]) => h("option", { value: optionValue }, optionLabel)));
+  select.value = value;
+  select.addEventListener("change", () => onCommit(select.value));
+  return h("div", { class: `field${errors.length ? " invalid" : ""}` },
+    h("label", { for: id }, label), select,
+    errors.length ? h("p", { class: "field-error", id: `${id}-error` }, errors.map((p) => p.message).join(" ")) : null);
+}
+
+function textField({ label, value, field, onCommit, problems, type = "text", multiline = false }) {
+  fieldCounter += 1;
+  const id = `field-${field.replace(/\W/g, "-")}-${fieldCounter}`;
+  const errors = problems.filter((p) => p.field === field);
+  const input = multiline
+    ? h("textarea", { id, rows: "2", dataset: { field } })
+    : h("input", { id, type, dataset: { field } });
+  input.value = value == null ? "" : String(value);
+  if (errors.length) input.setAttribute("aria-invalid", "true");
+  input.addEventListener(type === "color" ? "input" : "change", () => onCommit(input.value));
+  return h("div", { class: `field${errors.length ? " invalid" : ""}` },
+    h("label", { for: id }, label), input,
+    errors.length ? h("p", { class: "field-error" }, errors.map((p) => p.message).join(" ")) : null);
+}
+
+export class Inspector {
+  constructor(root, editor) {
+    this.root = root;
+    this.editor = editor;
+  }
+
+  render() {
+    const { selection } = this.editor;
+    this.root.replaceChildren();
+    if (selection && selection.clipId) {
+      const found = this.editor.findClip(selection.clipId);
+      if (found) return this._clip(found);
+    }
+    if (selection && selection.markerIndex != null && (this.editor.doc.markers || [])[selection.markerIndex]) {
+      return this._marker(selection.markerIndex);
+    }
+    return this._project();
+  }
+
+  _clip({ track, clip }) {
+    const editor = this.editor;
+    const asset = editor.assets.get(clip.asset_id);
+    const problems = editor.problems.filter((p) => p.clipId === clip.id);
+    const update = (mutate) => editor.updateClip(clip.id, mutate);
+    const isText = "text" in clip;
+    const title = isText ? `Text clip ${clip.id}` : `${asset ? asset.name : "Missing media"} (${clip.id})`;
+    const body = [];
+    if (problems.some((p) => !p.field)) {
+      body.push(h("p", { class: "field-error" }, problems.filter((p) => !p.field).map((p) => p.message).join(" ")));
+    }
+    if (!isText && !asset) {
+      body.push(h("p", { class: "field-error" }, "The media of this clip is no longer in your library."));
+    }
+    body.push(numberField({ label: "Start on the timeline (s)", value: clip.start, field: "start", problems,
+      onCommit: (v) => editor.moveClip(clip.id, { start: v }) }));
+    if (isText) {
+      body.push(textField({ label: "Text", value: clip.text, field: "text", problems, multiline: true,
+        onCommit: (v) => update((c) => { c.text = v; }) }));
+      body.push(numberField({ label: "Duration (s)", value: clip.duration, field: "duration", min: 0.1, problems,
+        onCommit: (v) => update((c) => { c.duration = v; }) }));
+      const style = clip.style || {};
+      body.push(numberField({ label: "Text size (px)", value: style.size, field: "style.size", min: 8, step: 1,
+        problems, onCommit: (v) => update((c) => { c.style = { ...(c.style || {}), size: Math.round(v) }; }) }));
+      body.push(textField({ label: "Text colour", value: style.color || "#ffffff", field: "style.color", type: "color",
+        problems, onCommit: (v) => update((c) => { c.style = { ...(c.style || {}), color: v }; }) }));
+      const position = typeof style.position === "string" ? style.position : "center";
+      body.push(selectField({ label: "Position", value: position, field: "style.position", problems,
+        options: [["top", "Top"], ["center", "Centre"], ["bottom", "Bottom"]],
+        onCommit: (v) => update((c) => { c.style = { ...(c.style || {}), position: v }; }) }));
+    } else if (usesDuration(clip, asset)) {
+      body.push(numberField({ label: "Duration (s)", value: clip.duration, field: "duration", min: 0.1, problems,
+        onCommit: (v) => update((c) => { c.duration = v; }) }));
+    } else {
+      const max = asset ? Number(asset.duration) : null;
+      body.push(numberField({ label: "In: source start (s)", value: clip.in, field: "in", max, problems,
+        onCommit: (v) => update((c) => { c.in = v; }) }));
+      body.push(numberField({ label: "Out: source end (s)", value: clip.out, field: "out", max, problems,
+        hint: asset ? `The media lasts ${formatSeconds(asset.duration)}.` : null,
+        onCommit: (v) => update((c) => { c.out = v; }) }));
+    }
+    if (!isText && track.kind !== "text" && (track.kind === "audio" || (asset && asset.kind !== "image"))) {
+      body.push(numberField({ label: "Volume (1 = original)", value: clip.volume ?? 1, field: "volume", max: 4,
+        step: 0.05, problems, onCommit: (v) => update((c) => { c.volume = v; }) }));
+    }
+    if (track.kind === "audio") {
+      body.push(numberField({ label: "Fade in (s)", value: clip.fade_in ?? 0, field: "fade_in", problems,
+        onCommit: (v) => update((c) => { c.fade_in = v; }) }));
+      body.push(numberField({ label: "Fade out (s)", value: clip.fade_out ?? 0, field: "fade_out", problems,
+        onCommit: (v) => update((c) => { c.fade_out = v; }) }));
+    }
+    if (track.kind === "video") {
+      body.push(selectField({ label: "Fit in the frame", value: clip.fit || "contain", field: "fit", problems,
+        options: [["contain", "Contain (letterbox)"], ["cover", "Cover (crop)"], ["stretch", "Stretch"]],
+        onCommit: (v) => update((c) => { c.fit = v; }) }));
+      const transition = clip.transition || null;
+      body.push(selectField({ label: "Transition in", value: transition ? transition.type : "none",
+        field: "transition", problems,
+        options: [["none", "None (cut)"], ["fade", "Fade from black"], ["crossfade", "Crossfade from previous clip"]],
+        onCommit: (v) => editor.setTransition(clip.id, v === "none" ? null : v, transition ? transition.duration : 0.5) }));
+      if (transition) {
+        body.push(numberField({ label: "Transition length (s)", value: transition.duration, field: "transition.duration",
+          min: 0.05, step: 0.05, problems,
+          hint: transition.type === "crossfade" ? "The clip moves so it overlaps the previous one by this long." : null,
+          onCommit: (v) => editor.setTransition(clip.id, transition.type, v) }));
+      }
+    }
+    const sameKind = editor.doc.tracks.filter((t) => t.kind === track.kind);
+    if (sameKind.length > 1) {
+      body.push(selectField({ label: "Track", value: track.id, field: "track", problems: [],
+        options: sameKind.map((t) => [t.id, `Track ${t.id}`]),
+        onCommit: (v) => editor.moveClip(clip.id, { trackId: v }) }));
+    }
+    const length = clipLength(clip, asset);
+    this.root.append(
+      h("h2", { id: "inspector-title" }, title),
+      h("p", { class: "muted" }, `Plays ${formatTimecode(clip.start)} to ${formatTimecode(Number(clip.start) + length)}`
+        + ` (${formatSeconds(length)}).`),
+      h("form", { class: "inspector-form", "aria-labelledby": "inspector-title", onsubmit: (e) => e.preventDefault() },
+        ...body),
+      h("div", { class: "inspector-actions" },
+        h("button", { type: "button", class: "danger", onclick: () => editor.deleteClip(clip.id) }, "Delete clip")),
+    );
+  }
+
+  _marker(index) {
+    const editor = this.editor;
+    const marker = editor.doc.markers[index];
+    const problems = editor.problems.filter((p) => p.markerIndex === index);
+    this.root.append(
+      h("h2", { id: "inspector-title" }, `Marker ${marker.label || index + 1}`),
+      h("form", { class: "inspector-form", "aria-labelledby": "inspector-title", onsubmit: (e) => e.preventDefault() },
+        textField({ label: "Label", value: marker.label, field: "label", problems,
+          onCommit: (v) => editor.updateMarker(index, (m) => { m.label = v; }) }),
+        numberField({ label: "Time (s)", value: marker.time, field: "time", problems,
+          onCommit: (v) => editor.updateMarker(index, (m) => { m.time = Math.max(0, v); }) })),
+      h("div", { class: "inspector-actions" },
+        h("button", { type: "button", class: "secondary", onclick: () => editor.setTime(marker.time) }, "Go to marker"),
+        h("button", { type: "button", class: "danger", onclick: () => editor.deleteMarker(index) }, "Delete marker")),
+    );
+  }
+
+  _project() {
+    const editor = this.editor;
+    const output = editor.doc.output || {};
+    const problems = editor.problems.filter((p) => !p.clipId && p.markerIndex == null).map((p) => ({
+      ...p, field: (p.field || "").replace(/^output\./, ""),
+    }));
+    const setOutput = (key, value) => editor.updateOutput((o) => { o[key] = value; });
+    this.root.append(
+      h("h2", { id: "inspector-title" }, "Output"),
+      h("p", { class: "muted" }, "Select a clip or a marker to edit it. The “Project settings” render preset uses these."),
+      h("form", { class: "inspector-form", "aria-labelledby": "inspector-title", onsubmit: (e) => e.preventDefault() },
+        numberField({ label: "Width (px)", value: output.width, field: "width", min: 16, step: 2, problems,
+          onCommit: (v) => setOutput("width", Math.round(v)) }),
+        numberField({ label: "Height (px)", value: output.height, field: "height", min: 16, step: 2, problems,
+          onCommit: (v) => setOutput("height", Math.round(v)) }),
+        numberField({ label: "Frames per second", value: output.fps, field: "fps", min: 1, max: 60, step: 1, problems,
+          onCommit: (v) => setOutput("fps", v) }),
+        textField({ label: "Background", value: output.background || "#000000", field: "background", type: "color",
+          problems, onCommit: (v) => setOutput("background", v) })),
+      h("h3", {}, "Markers"),
+      (editor.doc.markers || []).length
+        ? h("ul", { class: "marker-list" }, editor.doc.markers.map((marker, index) => h("li", {},
+          h("button", { type: "button", class: "link", onclick: () => editor.select({ markerIndex: index }) },
+            `${marker.label || `Marker ${index + 1}`} at ${formatTimecode(marker.time)}`))))
+        : h("p", { class: "muted" }, "No markers. “Add marker” puts one at the playhead."),
+    );
+  }
+}
