@@ -10,8 +10,9 @@ from rest_framework.routers import SimpleRouter
 
 from jobs.api import JobViewSet, ProjectRenderViewSet
 
-router = SimpleRouter(trailing_slash="/?")
-router.register("jobs", JobViewSet, basename="job")
+router = SimpleRouter()
+router.trailing_slash = "/?"  # DRF 3.18's constructor only takes a bool; the attribute takes the pattern
+router.register("jobs", JobViewSet, basename="api-job")
 
 _uuid = r"(?P<project_id>[0-9a-fA-F-]{36})"
 

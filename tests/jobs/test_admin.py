@@ -1,0 +1,88 @@
+"""Operators' admin for render jobs: list, filters, search, job page, actions through the services."""
+
+from __future__ import annotations
+
+import pytest
+
+from jobs import services
+from jobs.models import RenderJob
+from tests.factories import ProjectFactory, RenderJobFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def admin_client(client, staff):
+    client.force_login(staff)
+    return client
+
+
+@pytest.fixture
+def jobs(owner):
+    pending = RenderJobFactory(project=ProjectFactory(owner=owner, name="Holiday cut"))
+    running = RenderJobFactory(project=ProjectFactory(owner=owner, name="Band video"))
+    services.job_claim(job_id=running.id)
+    services.job_progress_record(job_id=running.id, attempt=1, phase="ENCODE", progress=42.5, message="Encoding")
+    failed = RenderJobFactory(project=ProjectFactory(owner=owner, name="Broken one"))
+    services.job_fail(job_id=failed.id, error_code="MEDIA_MISSING", error_message="clip c1 on track v1: missing")
+    return {"pending": pending, "running": running, "failed": failed}
+
+
+def test_job_list_shows_badges_progress_and_columns(admin_client, jobs):
+    response = admin_client.get("/admin/jobs/renderjob/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "job-badge" in html and ">RUNNING<" in html and ">FAILED<" in html
+    assert '<progress value="42.5"' in html
+    assert "Band video" in html and "owner" in html and "ENCODE" in html
+
+
+def test_job_list_links_to_the_queue_dashboard_for_superusers(admin_client, jobs):
+    assert "/admin/django_rq/dashboard/" in admin_client.get("/admin/jobs/renderjob/").content.decode()
+
+
+def test_job_list_filters_by_status_and_phase(admin_client, jobs):
+    html = admin_client.get("/admin/jobs/renderjob/?status__exact=FAILED").content.decode()
+    assert "Broken one" in html and "Band video" not in html
+    html = admin_client.get("/admin/jobs/renderjob/?phase__exact=ENCODE").content.decode()
+    assert "Band video" in html and "Broken one" not in html
+
+
+def test_job_list_searches_by_project_owner_and_id(admin_client, jobs):
+    html = admin_client.get("/admin/jobs/renderjob/?q=Holiday").content.decode()
+    assert "Holiday cut" in html and "Band video" not in html
+    html = admin_client.get(f"/admin/jobs/renderjob/?q={jobs['failed'].id}").content.decode()
+    assert "Broken one" in html and "Holiday cut" not in html
+    assert "Holiday cut" in admin_client.get("/admin/jobs/renderjob/?q=owner").content.decode()
+
+
+def test_job_page_shows_the_event_history(admin_client, jobs):
+    job = jobs["running"]
+    response = admin_client.get(f"/admin/jobs/renderjob/{job.id}/change/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "job-events" in html and "job.progress" in html and "Encoding" in html
+
+
+def test_cancel_action_goes_through_the_services(admin_client, jobs, redis_conn):
+    ids = [str(jobs["pending"].id), str(jobs["running"].id), str(jobs["failed"].id)]
+    response = admin_client.post("/admin/jobs/renderjob/", {"action": "cancel_jobs", "_selected_action": ids},
+                                 follow=True)
+    assert response.status_code == 200
+    assert RenderJob.objects.get(pk=jobs["pending"].pk).status == "CANCELED"
+    running = RenderJob.objects.get(pk=jobs["running"].pk)
+    assert running.status == "RUNNING" and running.cancel_requested
+    assert RenderJob.objects.get(pk=jobs["failed"].pk).status == "FAILED"
+    assert "had already finished" in response.content.decode()
+
+
+def test_retry_action_creates_a_new_job(admin_client, jobs, redis_conn):
+    failed = jobs["failed"]
+    admin_client.post("/admin/jobs/renderjob/", {"action": "retry_jobs", "_selected_action": [str(failed.id)]})
+    new = RenderJob.objects.get(retry_of=failed)
+    assert new.status == "PENDING" and new.timeline == failed.timeline
+
+
+def test_staff_without_permissions_cannot_see_jobs(client, jobs):
+    client.force_login(UserFactory(username="helpdesk", is_staff=True))
+    assert client.get("/admin/jobs/renderjob/").status_code == 403
