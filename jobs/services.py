@@ -502,11 +502,16 @@ def unqueued_jobs_enqueue(*, now: datetime | None = None) -> int:
         Q(queued_at__lt=now - ENQUEUE_GRACE) | Q(queued_at__isnull=True)
     )
     count = 0
+    queued: set[str] | None = None
     for job_id in pending.values_list("id", flat=True):
         rq_job = _rq_job(job_id)
         rq_status = rq_job.get_status(refresh=False) if rq_job is not None else None
-        if rq_status in (JobStatus.QUEUED, JobStatus.STARTED, JobStatus.DEFERRED, JobStatus.SCHEDULED):
-            if rq_status != JobStatus.QUEUED or str(job_id) in render_queue().get_job_ids():
+        if rq_status in (JobStatus.STARTED, JobStatus.DEFERRED, JobStatus.SCHEDULED):
+            continue
+        if rq_status == JobStatus.QUEUED:
+            if queued is None:
+                queued = set(render_queue().get_job_ids())
+            if str(job_id) in queued:
                 continue
         logger.warning("job %s: pending but not queued (RQ status %s); enqueuing it again", job_id, rq_status)
         RenderJob.objects.filter(pk=job_id, status=Status.PENDING).update(queued_at=timezone.now())
