@@ -6,7 +6,8 @@ from pathlib import PurePosixPath
 from django.conf import settings
 from django.db import models
 
-from projects.timeline import timeline_empty
+from projects.probe import CONTENT_TYPES
+from projects.timeline import timeline_clip_count, timeline_duration, timeline_empty
 
 
 class ProjectQuerySet(models.QuerySet):
@@ -32,6 +33,14 @@ class Project(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def duration(self) -> float:
+        return timeline_duration(self.timeline)
+
+    @property
+    def clip_count(self) -> int:
+        return timeline_clip_count(self.timeline)
 
 
 def asset_upload_to(instance: MediaAsset, filename: str) -> str:
@@ -73,6 +82,8 @@ class MediaAsset(models.Model):
     thumbnail = models.FileField(upload_to=asset_derived_to, max_length=255, blank=True)
     filmstrip = models.FileField(upload_to=asset_derived_to, max_length=255, blank=True)
     filmstrip_frames = models.PositiveSmallIntegerField(default=0)
+    # ffprobe's findings as `projects.probe.MediaProbe.as_dict()`: reused for a re-upload of the same bytes.
+    probe = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = MediaAssetQuerySet.as_manager()
@@ -83,3 +94,19 @@ class MediaAsset(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def content_type(self) -> str:
+        return CONTENT_TYPES.get(self.container, "application/octet-stream")
+
+    @property
+    def file_url(self) -> str:
+        return f"/api/assets/{self.id}/file"
+
+    @property
+    def thumbnail_url(self) -> str | None:
+        return f"/api/assets/{self.id}/thumbnail" if self.thumbnail else None
+
+    @property
+    def filmstrip_url(self) -> str | None:
+        return f"/api/assets/{self.id}/filmstrip" if self.filmstrip else None

@@ -60,7 +60,9 @@ class TimelineInvalid(CutlineError):
 
 
 def _fmt(value: float) -> str:
-    """12.0 → "12.0", 2.02133 → "2.021": numbers in messages as a person would write them."""
+    """12.0 → "12.0", 2.02133 → "2.021", 1280 → "1280": numbers in messages as a person would write them."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
     return repr(round(float(value), 3))
 
 
@@ -325,18 +327,22 @@ class _Validator:
         if not isinstance(clips_raw, list):
             self.error(f"{path}.clips", f"clips must be a list (got {_kind_of(clips_raw)})", "invalid_type")
             clips_raw = []
-        clips, placed = [], []
+        clips, placed, all_placed = [], [], True
         for index, item in enumerate(clips_raw):
             clip_path = f"{path}.clips.{index}"
             self.clip_count += 1
             clip = self.clip(item, clip_path, kind)
-            if clip is None:
-                continue
-            clips.append(clip)
-            spot = clip.pop("_placed", None)
-            if spot is not None:
+            spot = clip.pop("_placed", None) if clip is not None else None
+            if clip is not None:
+                clips.append(clip)
+            if spot is None:
+                all_placed = False
+            else:
                 placed.append(_Placed(index=index, path=clip_path, **spot))
-        self.overlaps(placed, label)
+        # A clip whose own times or transition are unusable cannot be judged against its neighbours;
+        # judging the rest without it would report overlaps and crossfades that are not really wrong.
+        if all_placed:
+            self.overlaps(placed, label)
         track["clips"] = clips
         track["_ends"] = [(spot.end, spot.path) for spot in placed]
         return track
@@ -362,16 +368,7 @@ class _Validator:
         else:
             return None  # the track's kind is already reported; its clips cannot be judged
         clip = {"id": clip_id, **clip}
-        if any(v is _MISSING for v in _leaves(clip)):
-            clip.pop("_placed", None)
-            return clip
-        length = clip["duration"] if "duration" in clip else clip["out"] - clip["in"]
-        clip["_placed"] = {
-            "id": clip_id,
-            "start": clip["start"],
-            "end": clip["start"] + length,
-            "transition": clip.get("transition"),
-        }
+        clip["_placed"] = _placement(clip)
         return clip
 
     def asset(self, value: dict[str, Any], path: str, track_kind: str) -> tuple[Any, _Asset | None]:
@@ -597,16 +594,25 @@ def _parse_uuid(raw: Any) -> str | None:
         return None
 
 
-def _leaves(value: Any):
-    if isinstance(value, dict):
-        for key, item in value.items():
-            if key != "_placed":
-                yield from _leaves(item)
-    elif isinstance(value, list):
-        for item in value:
-            yield from _leaves(item)
+def _placement(clip: dict[str, Any]) -> dict[str, Any] | None:
+    """Where a valid-timed clip sits on its track; None when its times or transition are unusable.
+
+    Other faults (an unknown asset, say) do not stop the clip being judged against its neighbours.
+    """
+    start = clip.get("start")
+    if "duration" in clip:
+        length = clip["duration"]
+    elif "out" in clip:
+        length = _MISSING if _MISSING in (clip["in"], clip["out"]) else clip["out"] - clip["in"]
     else:
-        yield value
+        length = _MISSING
+    transition = clip.get("transition")
+    if start is _MISSING or length is _MISSING:
+        return None
+    if transition is _MISSING or (isinstance(transition, dict) and _MISSING in transition.values()):
+        return None
+    return {"id": clip["id"] if isinstance(clip["id"], str) else "?", "start": start, "end": start + length,
+            "transition": transition}
 
 
 def timeline_validate(document: Any, *, owner) -> dict[str, Any]:

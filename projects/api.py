@@ -1,0 +1,188 @@
+"""REST endpoints for projects and media assets (CONTRACT §3): authenticate, validate, call a service, shape."""
+
+from __future__ import annotations
+
+from pathlib import PurePath
+
+from django.http import Http404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from config.http_range import ranged_file_response
+from projects import services
+from projects.errors import VersionConflict
+from projects.models import MediaAsset, Project
+from projects.serializers import AssetSerializer, AssetUploadSerializer, ProjectSerializer, ProjectWriteSerializer
+from projects.uploads import MediaUploadHandler
+
+
+def _if_match_version(request: Request) -> int | None:
+    """The version named by `If-Match: "7"` (or W/"7", or 7); None when absent or `*`."""
+    header = request.headers.get("If-Match")
+    if header is None or header.strip() == "*":
+        return None
+    tag = header.split(",")[0].strip()
+    tag = tag.removeprefix("W/").strip('"').strip()
+    try:
+        return int(tag)
+    except ValueError:
+        raise ValidationError({"If-Match": [f'If-Match must name a project version, like "7" (got {header!r}).']}) \
+            from None
+
+
+def _etag(project: Project) -> str:
+    return f'"{project.version}"'
+
+
+@extend_schema(tags=["projects"])
+class ProjectViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Your projects, newest change first. Saves are optimistic: send the `version` you edited (in the body
+    or as `If-Match: "<version>"`) and a stale one answers 409 with the current version."""
+
+    serializer_class = ProjectSerializer
+
+    def get_queryset(self):
+        return Project.objects.visible_to(self.request.user).order_by("-updated_at", "-created_at")
+
+    def retrieve(self, request: Request, *args, **kwargs) -> Response:
+        project = self.get_object()
+        return Response(self.get_serializer(project).data, headers={"ETag": _etag(project)})
+
+    @extend_schema(request=ProjectWriteSerializer, responses={201: ProjectSerializer})
+    def create(self, request: Request) -> Response:
+        incoming = ProjectWriteSerializer(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        data = incoming.validated_data
+        project = services.project_create(owner=request.user, name=data["name"],
+                                          description=data.get("description", ""), timeline=data.get("timeline"))
+        return Response(self.get_serializer(project).data, status=status.HTTP_201_CREATED,
+                        headers={"Location": f"/api/projects/{project.id}", "ETag": _etag(project)})
+
+    @extend_schema(request=ProjectWriteSerializer, responses={200: ProjectSerializer},
+                   parameters=[OpenApiParameter("If-Match", OpenApiTypes.STR, OpenApiParameter.HEADER)])
+    def update(self, request: Request, *args, partial: bool = False, **kwargs) -> Response:
+        project = self.get_object()
+        incoming = ProjectWriteSerializer(data=request.data, partial=partial, require_timeline=not partial)
+        incoming.is_valid(raise_exception=True)
+        data = incoming.validated_data
+        expected = _if_match_version(request)
+        if expected is not None and "version" in data and data["version"] != expected:
+            raise ValidationError({"version": [f"version ({data['version']}) and If-Match ({expected}) disagree."]})
+        if expected is None:
+            expected = data.get("version")
+        changes = {key: data[key] for key in ("name", "description", "timeline") if key in data}
+        if not partial:
+            changes.setdefault("description", "")
+        try:
+            project = services.project_update(project=project, expected_version=expected, **changes)
+        except VersionConflict as conflict:
+            current = self.get_queryset().filter(pk=project.pk).first()
+            if current is not None:
+                conflict.extra["project"] = self.get_serializer(current).data
+            raise
+        except Project.DoesNotExist:
+            raise Http404 from None
+        return Response(self.get_serializer(project).data, headers={"ETag": _etag(project)})
+
+    @extend_schema(request=ProjectWriteSerializer, responses={200: ProjectSerializer},
+                   parameters=[OpenApiParameter("If-Match", OpenApiTypes.STR, OpenApiParameter.HEADER)])
+    def partial_update(self, request: Request, *args, **kwargs) -> Response:
+        return self.update(request, *args, partial=True, **kwargs)
+
+    def destroy(self, request: Request, *args, **kwargs) -> Response:
+        services.project_delete(project=self.get_object())
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+_FILE_ACTIONS = frozenset({"file", "thumbnail", "filmstrip"})
+
+
+@extend_schema(tags=["assets"])
+class AssetViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Your media library. Upload with multipart `file` (and optional `name`); the file is probed before
+    anything is kept. `?kind=video|audio|image` filters the list."""
+
+    serializer_class = AssetSerializer
+
+    def initialize_request(self, request, *args, **kwargs):
+        # Before anything reads the body (session authentication's CSRF check parses it), so the
+        # size limit applies while the upload streams in.
+        request.upload_handlers = [MediaUploadHandler(request)]
+        return super().initialize_request(request, *args, **kwargs)
+
+    def get_parsers(self):
+        if self.request is not None and self.request.method == "POST":
+            return [MultiPartParser(), FormParser()]
+        return super().get_parsers()
+
+    def perform_content_negotiation(self, request, force=False):
+        # A <video> element may send `Accept: video/*`; the bytes are not rendered by DRF, and errors
+        # fall back to JSON rather than 406.
+        return super().perform_content_negotiation(request, force=force or self.action in _FILE_ACTIONS)
+
+    def get_queryset(self):
+        assets = MediaAsset.objects.visible_to(self.request.user).order_by("-created_at")
+        kind = self.request.query_params.get("kind") if self.action == "list" else None
+        if kind:
+            if kind not in MediaAsset.Kind.values:
+                raise ValidationError({"kind": [f"kind must be one of {', '.join(MediaAsset.Kind.values)}."]})
+            assets = assets.filter(kind=kind)
+        return assets
+
+    @extend_schema(request={"multipart/form-data": AssetUploadSerializer}, responses={201: AssetSerializer})
+    def create(self, request: Request) -> Response:
+        incoming = AssetUploadSerializer(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        asset = services.asset_create(owner=request.user, uploaded_file=incoming.validated_data["file"],
+                                      name=incoming.validated_data.get("name") or None)
+        return Response(self.get_serializer(asset).data, status=status.HTTP_201_CREATED,
+                        headers={"Location": f"/api/assets/{asset.id}"})
+
+    def destroy(self, request: Request, *args, **kwargs) -> Response:
+        services.asset_delete(asset=self.get_object())
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    def _download_name(self, asset: MediaAsset, suffix: str) -> str:
+        stem = PurePath(asset.name).stem if PurePath(asset.name).suffix.lower() == suffix else asset.name
+        return f"{stem}{suffix}"
+
+    @extend_schema(responses={(200, "application/octet-stream"): OpenApiTypes.BINARY,
+                              (206, "application/octet-stream"): OpenApiTypes.BINARY})
+    @action(detail=True, methods=["get"])
+    def file(self, request: Request, pk=None):
+        """The uploaded bytes, with HTTP Range (206) so players can seek. `?download=1` for an attachment."""
+        asset = self.get_object()
+        suffix = PurePath(asset.file.name).suffix.lower()
+        return ranged_file_response(request, asset.file, content_type=asset.content_type,
+                                    filename=self._download_name(asset, suffix),
+                                    as_attachment=request.query_params.get("download") in {"1", "true"})
+
+    @extend_schema(responses={(200, "image/jpeg"): OpenApiTypes.BINARY})
+    @action(detail=True, methods=["get"])
+    def thumbnail(self, request: Request, pk=None):
+        """A poster frame (video, image) or a waveform picture (audio)."""
+        asset = self.get_object()
+        if not asset.thumbnail:
+            raise Http404
+        return self._picture(request, asset, asset.thumbnail, "thumbnail")
+
+    @extend_schema(responses={(200, "image/jpeg"): OpenApiTypes.BINARY})
+    @action(detail=True, methods=["get"])
+    def filmstrip(self, request: Request, pk=None):
+        """`filmstrip_frames` pictures evenly across a video, side by side in one JPEG."""
+        asset = self.get_object()
+        if not asset.filmstrip:
+            raise Http404
+        return self._picture(request, asset, asset.filmstrip, "filmstrip")
+
+    def _picture(self, request: Request, asset: MediaAsset, field, label: str):
+        suffix = PurePath(field.name).suffix.lower()
+        content_type = "image/png" if suffix == ".png" else "image/jpeg"
+        return ranged_file_response(request, field, content_type=content_type,
+                                    filename=f"{PurePath(asset.name).stem}-{label}{suffix}", as_attachment=False)

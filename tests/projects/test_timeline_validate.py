@@ -1,0 +1,320 @@
+"""timeline_validate: every broken timeline is refused with each problem's path and a sentence; valid ones
+come back canonical."""
+
+from __future__ import annotations
+
+import copy
+import uuid
+
+import pytest
+from django.test import override_settings
+
+from projects.timeline import TimelineInvalid, timeline_asset_ids, timeline_duration, timeline_validate
+from tests.factories import UserFactory, audio_asset, image_asset, video_asset
+
+
+@pytest.fixture(scope="module")
+def library(django_db_setup, django_db_blocker, tmp_path_factory):
+    """Real probed assets (2 s video, 2 s tone, a still, and a stranger's video), made once for the module."""
+    with django_db_blocker.unblock(), override_settings(MEDIA_ROOT=tmp_path_factory.mktemp("library")):
+        owner = UserFactory(username="timeline-owner")
+        other = UserFactory(username="timeline-other")
+        assets = {
+            "owner": owner,
+            "video": video_asset(owner, seconds=2.0, name="pattern.mp4"),
+            "audio": audio_asset(owner, seconds=2.0, name="tone.wav"),
+            "image": image_asset(owner, name="bars.png"),
+            "foreign": video_asset(other, seconds=2.0, name="theirs.mp4"),
+        }
+        yield assets
+        owner.delete()
+        other.delete()
+
+
+def valid_document(lib) -> dict:
+    video, audio, image = (str(lib[key].id) for key in ("video", "audio", "image"))
+    return {
+        "schema": 1,
+        "output": {"width": 640, "height": 360, "fps": 30, "background": "#000000"},
+        "tracks": [
+            {"id": "v1", "kind": "video", "clips": [
+                {"id": "c1", "asset_id": video, "start": 0, "in": 0, "out": 2},
+                {"id": "c2", "asset_id": video, "start": 1.5, "in": 0, "out": 2,
+                 "transition": {"type": "crossfade", "duration": 0.5}},
+                {"id": "c3", "asset_id": image, "start": 3.5, "duration": 1},
+            ]},
+            {"id": "t1", "kind": "text", "clips": [{"id": "x1", "text": "Hello", "start": 0, "duration": 2}]},
+            {"id": "a1", "kind": "audio", "clips": [
+                {"id": "m1", "asset_id": audio, "start": 0, "in": 0, "out": 2, "volume": 0.4}]},
+        ],
+        "markers": [{"time": 1.0, "label": "Intro"}],
+    }
+
+
+def _set(path: str, value):
+    def mutate(doc, lib):
+        *parents, last = path.split(".")
+        target = doc
+        for part in parents:
+            target = target[int(part)] if isinstance(target, list) else target[part]
+        if isinstance(target, list):
+            target[int(last)] = value
+        else:
+            target[last] = value
+    return mutate
+
+
+def _del(path: str):
+    def mutate(doc, lib):
+        *parents, last = path.split(".")
+        target = doc
+        for part in parents:
+            target = target[int(part)] if isinstance(target, list) else target[part]
+        del target[last]
+    return mutate
+
+
+def _asset(path: str, key: str):
+    def mutate(doc, lib):
+        _set(path, str(lib[key].id) if key in lib else key)(doc, lib)
+    return mutate
+
+
+def _replace(document):
+    def mutate(doc, lib):
+        doc.clear()
+        doc["replaced"] = document
+    return mutate
+
+
+def _both(*mutations):
+    def mutate(doc, lib):
+        for mutation in mutations:
+            mutation(doc, lib)
+    return mutate
+
+
+V0 = "tracks.0.clips.0"
+V1 = "tracks.0.clips.1"
+V2 = "tracks.0.clips.2"
+T0 = "tracks.1.clips.0"
+A0 = "tracks.2.clips.0"
+
+# (case id, mutation, {path: words the message must contain}, settings overrides)
+BROKEN = [
+    ("not_an_object", _replace([]), {"": "the timeline must be an object (got a list)"}, {}),
+    ("wrong_schema", _set("schema", 2), {"schema": "schema must be 1"}, {}),
+    ("unknown_top_level_field", _set("trax", []), {"trax": "the timeline has no field 'trax'"}, {}),
+    ("width_is_text", _set("output.width", "1280"), {"output.width": "width must be a number (got text)"}, {}),
+    ("odd_height", _set("output.height", 361), {"output.height": "height (361) must be an even number"}, {}),
+    ("output_too_wide", _set("output.width", 7680), {"output.width": "width (7680) must be at most 3840"}, {}),
+    ("fps_zero", _set("output.fps", 0), {"output.fps": "fps (0.0) must be at least 1.0"}, {}),
+    ("fps_too_high", _set("output.fps", 120), {"output.fps": "fps (120.0) must be at most 60.0"}, {}),
+    ("background_by_name", _set("output.background", "red"),
+     {"output.background": "background must be a colour written #rrggbb (got 'red')"}, {}),
+    ("tracks_not_a_list", _set("tracks", {"v1": {}}), {"tracks": "tracks must be a list (got an object)"}, {}),
+    ("too_many_tracks", _set("tracks", [{"id": f"v{i}", "kind": "video", "clips": []} for i in range(17)]),
+     {"tracks": "too many tracks: 17 (at most 16 are allowed)"}, {}),
+    ("unknown_track_kind", _set("tracks.1.kind", "subtitles"),
+     {"tracks.1.kind": "kind must be one of video, audio, text (got 'subtitles')"}, {}),
+    ("duplicate_track_id", _set("tracks.1.id", "v1"), {"tracks.1.id": "track id 'v1' is used twice"}, {}),
+    ("muted_on_a_text_track", _set("tracks.1.muted", False),
+     {"tracks.1.muted": "a text track has no field 'muted'"}, {}),
+    ("muted_not_boolean", _set("tracks.0.muted", "yes"),
+     {"tracks.0.muted": "muted must be true or false (got text)"}, {}),
+    ("clip_without_id", _del(f"{V0}.id"), {f"{V0}.id": "id is required"}, {}),
+    ("duplicate_clip_id", _set(f"{T0}.id", "c1"), {f"{T0}.id": "clip id 'c1' is used twice"}, {}),
+    ("negative_start", _set(f"{V0}.start", -1), {f"{V0}.start": "start (-1.0) must not be negative"}, {}),
+    ("start_is_text", _set(f"{A0}.start", "0"), {f"{A0}.start": "start must be a number (got text)"}, {}),
+    ("out_past_the_asset", _set(f"{V0}.out", 12.0),
+     {f"{V0}.out": "out (12.0) is past the end of the asset (2.0 s)"}, {}),
+    ("in_past_the_asset", _both(_set(f"{A0}.in", 2.5), _set(f"{A0}.out", 3)),
+     {f"{A0}.in": "in (2.5) is past the end of the asset (2.0 s)"}, {}),
+    ("overlap_without_transition", _set(f"{V2}.start", 3.0),
+     {f"{V2}.start": "clip c3 overlaps clip c2 on track v1 by 0.5 s; clips of one track may overlap only by a "
+                     "crossfade"}, {}),
+    ("crossfade_overlap_mismatch", _set(f"{V1}.transition.duration", 0.25),
+     {f"{V1}.transition.duration": "a crossfade of 0.25 s needs clip c2 to overlap the previous clip c1 by exactly "
+                                   "0.25 s, but it overlaps it by 0.5 s"}, {}),
+    ("crossfade_on_first_clip", _set(f"{V0}.transition", {"type": "crossfade", "duration": 0.5}),
+     {f"{V0}.transition": "clip c1 has a crossfade but no earlier clip on track v1"}, {}),
+    ("unknown_transition", _set(f"{V1}.transition.type", "wipe"),
+     {f"{V1}.transition.type": "type must be one of fade, crossfade (got 'wipe')"}, {}),
+    ("transition_longer_than_clip", _set(f"{V2}.transition", {"type": "fade", "duration": 3}),
+     {f"{V2}.transition.duration": "the transition (3.0 s) is longer than its clip (1.0 s)"}, {}),
+    ("unknown_asset", _asset(f"{V0}.asset_id", str(uuid.UUID(int=7))),
+     {f"{V0}.asset_id": f"asset {uuid.UUID(int=7)} is not in your media library"}, {}),
+    ("another_users_asset", _asset(f"{V0}.asset_id", "foreign"), {f"{V0}.asset_id": "is not in your media library"},
+     {}),
+    ("asset_id_not_a_uuid", _set(f"{V0}.asset_id", "pattern.mp4"),
+     {f"{V0}.asset_id": "asset_id must be a media asset id (a UUID), got 'pattern.mp4'"}, {}),
+    ("audio_on_a_video_track", _asset(f"{V0}.asset_id", "audio"),
+     {f"{V0}.asset_id": "asset 'tone.wav' is audio; a video track takes video or image assets"}, {}),
+    ("video_on_an_audio_track", _asset(f"{A0}.asset_id", "video"),
+     {f"{A0}.asset_id": "asset 'pattern.mp4' is video; an audio track takes audio assets"}, {}),
+    ("image_clip_with_in", _set(f"{V2}.in", 0),
+     {f"{V2}.in": "an image clip (it uses duration, not in/out) has no field 'in'"}, {}),
+    ("empty_title", _set(f"{T0}.text", "  "), {f"{T0}.text": "text must not be empty"}, {}),
+    ("title_without_duration", _del(f"{T0}.duration"), {f"{T0}.duration": "duration is required"}, {}),
+    ("title_position_left", _set(f"{T0}.style", {"position": "left"}),
+     {f"{T0}.style.position": "position must be one of center, top, bottom or {\"x\": 0..1, \"y\": 0..1} (got "
+                              "'left')"}, {}),
+    ("title_position_off_screen", _set(f"{T0}.style", {"position": {"x": 1.5, "y": 0.5}}),
+     {f"{T0}.style.position.x": "x (1.5) must be at most 1"}, {}),
+    ("short_colour", _set(f"{T0}.style", {"color": "#fff"}),
+     {f"{T0}.style.color": "color must be a colour written #rrggbb (got '#fff')"}, {}),
+    ("overlapping_titles", _set("tracks.1.clips", [{"id": "x1", "text": "a", "start": 0, "duration": 2},
+                                                   {"id": "x2", "text": "b", "start": 1, "duration": 2}]),
+     {"tracks.1.clips.1.start": "clip x2 overlaps clip x1 on track t1 by 1.0 s"}, {}),
+    ("volume_too_loud", _set(f"{A0}.volume", 3), {f"{A0}.volume": "volume (3.0) must be at most 2.0"}, {}),
+    ("unknown_fit", _set(f"{V0}.fit", "fill"), {f"{V0}.fit": "fit must be one of contain, cover, stretch (got 'fill')"},
+     {}),
+    ("too_many_clips", lambda doc, lib: None, {"tracks": "too many clips: 5 (at most 3 are allowed)"},
+     {"TIMELINE_MAX_CLIPS": 3}),
+    ("timeline_too_long", lambda doc, lib: None,
+     {V2: "this clip ends at 4.5 s, past the longest allowed timeline (3.0 s)"}, {"TIMELINE_MAX_DURATION": 3.0}),
+    ("negative_marker", _set("markers.0.time", -2), {"markers.0.time": "time (-2.0) must not be negative"}, {}),
+    ("zero_zoom", _set("view", {"zoom": 0}), {"view.zoom": "zoom (0.0) must be greater than 0"}, {}),
+]
+
+
+BROKEN += [
+    ("crossfade_with_a_gap", _both(_set(f"{V2}.start", 4.0), _set(f"{V2}.transition", {"type": "crossfade",
+                                                                                       "duration": 0.5})),
+     {f"{V2}.transition.duration": "needs clip c3 to overlap the previous clip c2 by exactly 0.5 s, but it starts "
+                                   "0.5 s after it ends"}, {}),
+    ("in_after_out", _both(_set(f"{A0}.in", 1.5), _set(f"{A0}.out", 1.0)),
+     {f"{A0}.out": "out (1.0) must be after in (1.5)"}, {}),
+    ("fades_longer_than_clip", _both(_set(f"{A0}.fade_in", 1.5), _set(f"{A0}.fade_out", 1.5)),
+     {f"{A0}.fade_out": "fade_in + fade_out (3.0 s) are longer than the clip (2.0 s)"}, {}),
+]
+
+
+def test_the_table_has_at_least_25_broken_timelines():
+    assert len(BROKEN) >= 25
+
+
+@pytest.mark.django_db
+def test_the_valid_base_document_passes(library):
+    timeline_validate(valid_document(library), owner=library["owner"])
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("mutate", "expected", "overrides"), [case[1:] for case in BROKEN],
+                         ids=[case[0] for case in BROKEN])
+def test_broken_timeline_is_refused_with_path_and_sentence(library, settings, mutate, expected, overrides):
+    for name, value in overrides.items():
+        setattr(settings, name, value)
+    document = valid_document(library)
+    mutate(document, library)
+    if "replaced" in document:
+        document = document["replaced"]
+
+    with pytest.raises(TimelineInvalid) as caught:
+        timeline_validate(document, owner=library["owner"])
+
+    problems = {item.attr: item.detail for item in caught.value.errors}
+    wanted = {(f"timeline.{path}" if path else "timeline"): words for path, words in expected.items()}
+    assert set(problems) == set(wanted), problems
+    for attr, words in wanted.items():
+        assert words in problems[attr]
+    assert caught.value.error_code == "INVALID_TIMELINE"
+
+
+@pytest.mark.django_db
+def test_every_problem_is_reported_not_just_the_first(library):
+    document = valid_document(library)
+    document["output"]["fps"] = 500
+    document["tracks"][0]["clips"][0]["out"] = 12.0
+    document["tracks"][1]["clips"][0]["text"] = ""
+    document["tracks"][2]["clips"][0]["volume"] = -1
+
+    with pytest.raises(TimelineInvalid) as caught:
+        timeline_validate(document, owner=library["owner"])
+
+    assert [item.attr for item in caught.value.errors] == [
+        "timeline.output.fps",
+        "timeline.tracks.0.clips.0.out",
+        "timeline.tracks.1.clips.0.text",
+        "timeline.tracks.2.clips.0.volume",
+    ]
+    assert "(and 3 more problems)" in caught.value.message
+
+
+@pytest.mark.django_db
+def test_another_users_asset_reads_exactly_like_a_missing_one(library):
+    document = valid_document(library)
+    document["tracks"][0]["clips"][0]["asset_id"] = str(library["foreign"].id)
+    with pytest.raises(TimelineInvalid) as caught:
+        timeline_validate(document, owner=library["owner"])
+    detail = caught.value.errors[0].detail
+    assert detail == f"asset {library['foreign'].id} is not in your media library"
+    assert "theirs.mp4" not in detail
+
+
+@pytest.mark.django_db
+def test_defaults_are_filled_so_stored_documents_are_canonical(library):
+    canonical = timeline_validate({"tracks": valid_document(library)["tracks"]}, owner=library["owner"])
+
+    assert canonical["schema"] == 1
+    assert canonical["output"] == {"width": 1280, "height": 720, "fps": 30, "background": "#000000"}
+    assert canonical["markers"] == []
+    assert canonical["view"] == {"current_time": 0.0, "zoom": 1.0}
+    video_track, text_track, audio_track = canonical["tracks"]
+    assert video_track["muted"] is False and "muted" not in text_track
+    assert video_track["clips"][0] == {
+        "id": "c1", "asset_id": str(library["video"].id), "start": 0.0, "in": 0.0, "out": 2.0,
+        "volume": 1.0, "fit": "contain", "transition": None,
+    }
+    assert video_track["clips"][2] == {
+        "id": "c3", "asset_id": str(library["image"].id), "start": 3.5, "duration": 1.0, "fit": "contain",
+        "transition": None,
+    }
+    assert text_track["clips"][0]["style"] == {"size": 64, "color": "#ffffff", "position": "center"}
+    assert audio_track["clips"][0] == {
+        "id": "m1", "asset_id": str(library["audio"].id), "start": 0.0, "in": 0.0, "out": 2.0, "volume": 0.4,
+        "fade_in": 0.0, "fade_out": 0.0,
+    }
+
+
+@pytest.mark.django_db
+def test_canonical_form_is_stable(library):
+    once = timeline_validate(valid_document(library), owner=library["owner"])
+    assert timeline_validate(copy.deepcopy(once), owner=library["owner"]) == once
+
+
+@pytest.mark.django_db
+def test_editor_state_in_view_is_kept(library):
+    document = valid_document(library)
+    document["view"] = {"current_time": 2.5, "zoom": 3, "selected_clip": "c2"}
+    canonical = timeline_validate(document, owner=library["owner"])
+    assert canonical["view"] == {"current_time": 2.5, "zoom": 3.0, "selected_clip": "c2"}
+
+
+@pytest.mark.django_db
+def test_uppercase_colours_are_stored_lower_case(library):
+    document = valid_document(library)
+    document["output"]["background"] = "#FFAA00"
+    assert timeline_validate(document, owner=library["owner"])["output"]["background"] == "#ffaa00"
+
+
+@pytest.mark.django_db
+def test_a_chain_of_crossfades_is_valid(library):
+    video = str(library["video"].id)
+    document = {"tracks": [{"id": "v1", "kind": "video", "clips": [
+        {"id": f"c{i}", "asset_id": video, "start": i * 1.5, "in": 0, "out": 2,
+         "transition": {"type": "crossfade", "duration": 0.5} if i else None}
+        for i in range(4)
+    ]}]}
+    assert timeline_duration(timeline_validate(document, owner=library["owner"])) == pytest.approx(6.5)
+
+
+def test_duration_is_where_the_last_clip_ends(library):
+    assert timeline_duration(valid_document(library)) == pytest.approx(4.5)
+    assert timeline_duration({"tracks": []}) == 0.0
+
+
+def test_asset_ids_lists_every_referenced_asset(library):
+    assert timeline_asset_ids(valid_document(library)) == {
+        str(library[key].id) for key in ("video", "audio", "image")
+    }
