@@ -9,7 +9,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import close_old_connections
 
 from jobs.models import RenderJob
@@ -27,10 +26,10 @@ FAST = {
 
 
 def asset_from_video(owner, path: Path):
-    from projects.services import asset_create
+    """A real, probed MediaAsset made the way an upload makes one."""
+    from projects.services import asset_create_from_path
 
-    upload = SimpleUploadedFile(path.name, path.read_bytes(), content_type="video/mp4")
-    return asset_create(owner=owner, uploaded_file=upload, name=path.stem)
+    return asset_create_from_path(owner=owner, path=path, name=path.stem)
 
 
 def timeline_with(asset, *, seconds: float, width: int = 320, height: int = 180, fps: int = 30,

@@ -6,6 +6,7 @@ import threading
 
 import pytest
 from django.db import connection
+from rest_framework.test import APIClient
 
 from jobs.models import RenderJob
 from tests.conftest import token_client
@@ -87,13 +88,17 @@ def test_redis_down_answers_503_and_reads_keep_working(owner_client, make_projec
 
 def test_twenty_concurrent_submits_create_exactly_one_job(transactional_db, owner, make_project, redis_conn):
     project = make_project()
+    # Credentials are set up front: before the barrier no thread holds a database connection, so the
+    # web process's connection pool (10) serves the 20 requests as they come, like a real server's.
+    key = token_client(owner)._credentials["HTTP_AUTHORIZATION"]
     barrier = threading.Barrier(20)
     answers: list[tuple[int, str]] = []
     lock = threading.Lock()
 
     def submit():
         try:
-            client = token_client(owner)
+            client = APIClient()
+            client.credentials(HTTP_AUTHORIZATION=key)
             barrier.wait(timeout=30)
             response = client.post(f"/api/projects/{project.id}/renders", {"preset": "draft"}, format="json")
             with lock:
