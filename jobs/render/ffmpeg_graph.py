@@ -1,0 +1,323 @@
+"""The fast path: the whole plan as one `ffmpeg -filter_complex` invocation.
+
+How the plan maps onto filters:
+- Each video clip is its own input, seeked on the input side (`-ss`/`-t`: only the part used is decoded,
+  which matters for long sources), brought to the output frame rate, scaled to its planned size,
+  cropped/padded to its place and made exactly as many frames long as planned (`tpad` + `trim`).
+  Images are scaled once and then repeated (`loop`), titles are one-frame inputs held by `overlay`.
+- When the first track is a video track it becomes the base stream directly: its clips and background
+  gaps joined by `concat`, crossfades by `xfade`, fades by `fade` to the background colour (no alpha,
+  no overlay: the same shape as a hand-written command). Otherwise the base is the background colour.
+- Every later track is overlaid in order: video tracks as runs of touching clips (yuva420p, alpha fades),
+  delayed to their start, title images enabled over their frames.
+- Audio: each part trimmed, resampled to 48 kHz stereo, scaled, faded (`afade`, linear like moviepy's),
+  delayed by whole samples and summed by `amix` without normalisation, padded/trimmed to the video length.
+The poster frame is a second output of the same run. Progress comes from `-progress pipe:1`.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from jobs.render.errors import MediaUnreadable, RenderFailed
+from jobs.render.media import ffmpeg_exe
+from jobs.render.plan import Layer, RenderPlan
+from jobs.render.procs import ChildProcess
+from jobs.render.progress import RenderMonitor
+
+logger = logging.getLogger(__name__)
+
+READ_TIMEOUT = 0.1
+
+
+def _sec(value: float) -> str:
+    return f"{max(0.0, value):.6f}"
+
+
+@dataclass
+class FilterGraph:
+    plan: RenderPlan
+    inputs: list[list[str]] = field(default_factory=list)
+    input_owner: list[str] = field(default_factory=list)  # "clip c1 on track v1", per input
+    chains: list[str] = field(default_factory=list)
+    _labels: int = 0
+    _video_input: dict[tuple[str, str], int] = field(default_factory=dict)
+
+    # --- plumbing ---
+    def label(self, prefix: str) -> str:
+        self._labels += 1
+        return f"{prefix}{self._labels}"
+
+    def add_input(self, args: list[str], owner: str) -> int:
+        self.inputs.append(args)
+        self.input_owner.append(owner)
+        return len(self.inputs) - 1
+
+    def chain(self, sources: list[str], filters: str, prefix: str = "v") -> str:
+        out = self.label(prefix)
+        self.chains.append("".join(f"[{s}]" for s in sources) + filters + f"[{out}]")
+        return out
+
+    @property
+    def out(self):
+        return self.plan.output
+
+    # --- video pieces ---
+    def gap(self, frames: int, *, alpha: bool = False) -> str:
+        o = self.out
+        color = "black@0.0" if alpha else o.background_hex
+        fmt = "yuva420p" if alpha else "yuv420p"
+        self.chains.append(
+            f"color=c={color}:s={o.width}x{o.height}:r={o.fps_expr}:d={_sec((frames + 1) / o.fps)},"
+            f"format={fmt},trim=end_frame={frames},setsar=1[{(lbl := self.label('g'))}]"
+        )
+        return lbl
+
+    def placement(self, layer: Layer, *, pad: bool, alpha: bool) -> str:
+        """crop/pad filters that put the scaled picture where the plan says."""
+        o = self.out
+        vis_x, vis_y = max(0, -layer.x), max(0, -layer.y)
+        vis_w = min(layer.width - vis_x, o.width - max(0, layer.x))
+        vis_h = min(layer.height - vis_y, o.height - max(0, layer.y))
+        filters = []
+        if (vis_w, vis_h) != (layer.width, layer.height):
+            filters.append(f"crop={vis_w}:{vis_h}:{vis_x}:{vis_y}")
+        if pad and (vis_w, vis_h) != (o.width, o.height):
+            if layer.full_frame:
+                color = f"{o.background_hex}@1.0" if alpha else o.background_hex
+            else:
+                color = "black@0.0"
+            filters.append(f"pad={o.width}:{o.height}:{max(0, layer.x)}:{max(0, layer.y)}:color={color}")
+        return ",".join(filters)
+
+    def segment(self, layer: Layer, *, pad: bool, alpha: bool, fade_in: bool) -> str:
+        """Exactly `layer.frames` frames of a video/image clip at the output rate, placed and faded."""
+        o = self.out
+        who = f"clip {layer.clip_id} on track {layer.track_id}"
+        fmt = "yuva420p" if alpha else "yuv420p"
+        scale = f"scale={layer.width}:{layer.height}"
+        place = self.placement(layer, pad=pad, alpha=alpha)
+        shape = ",".join(f for f in (scale, place) if f)
+        if layer.kind == "image":
+            index = self.add_input(["-framerate", o.fps_expr, "-i", f"file:{layer.path}"], who)
+            head = f"{shape},format={fmt},setsar=1,loop=loop=-1:size=1,setpts=N,trim=end_frame={layer.frames}"
+        else:
+            src_fps = layer.src_fps or o.fps
+            # A tenth of a source frame early, so rounding never skips the planned first frame.
+            seek = max(0.0, layer.src_in - 0.1 / src_fps)
+            length = layer.frames / o.fps + 3 / min(src_fps, o.fps)
+            args = ["-ss", _sec(seek)] if seek > 0 else []
+            index = self.add_input([*args, "-t", _sec(length), "-i", f"file:{layer.path}"], who)
+            self._video_input[(layer.track_id, layer.clip_id)] = index
+            rate = f"fps={o.fps_expr}"
+            # Scale after frame-rate conversion when it drops frames, before it when it repeats them.
+            steps = [rate, shape] if src_fps > o.fps else [shape, rate]
+            head = (f"setpts=PTS-STARTPTS,{','.join(steps)},format={fmt},setsar=1,"
+                    f"tpad=stop=-1:stop_mode=clone,trim=end_frame={layer.frames},setpts=PTS-STARTPTS")
+        fades = []
+        if fade_in and layer.fade_in:
+            fades.append(f"fade=t=in:s=0:n={layer.fade_in}" + (":alpha=1" if alpha else f":c={o.background_hex}"))
+        if layer.fade_out:
+            fades.append(f"fade=t=out:s={layer.frames - layer.fade_out}:n={layer.fade_out}"
+                         + (":alpha=1" if alpha else f":c={o.background_hex}"))
+        source = f"{index}:v"
+        return self.chain([source], ",".join([head, *fades]), "s")
+
+    def join(self, layers: list[Layer], *, pad: bool, alpha: bool, total: int | None) -> tuple[str, int]:
+        """One stream of a track's clips (with background gaps when `total` is set), `concat` and `xfade`."""
+        pending: list[str] = []
+        acc: str | None = None
+        acc_frames = 0
+        pending_frames = 0
+        cursor = layers[0].start if total is None else 0
+
+        def flush() -> None:
+            nonlocal acc, acc_frames, pending, pending_frames
+            streams = ([acc] if acc else []) + pending
+            if len(streams) > 1:
+                acc = self.chain(streams, f"concat=n={len(streams)}:v=1:a=0", "c")
+            elif streams:
+                acc = streams[0]
+            acc_frames += pending_frames
+            pending, pending_frames = [], 0
+
+        for i, layer in enumerate(layers):
+            nxt = layers[i + 1] if i + 1 < len(layers) else None
+            if nxt is not None and not nxt.crossfade and nxt.start < layer.end:
+                # Overlapping without a transition (validation forbids it): the later clip cuts in.
+                layer = Layer(**{**layer.__dict__, "end": max(layer.start + 1, nxt.start)})
+            if layer.crossfade and (acc or pending):
+                flush()
+                overlap = min(layer.fade_in, acc_frames)
+                seg = self.segment(layer, pad=pad, alpha=alpha, fade_in=False)
+                offset = (acc_frames - overlap) / self.out.fps
+                acc = self.chain([acc, seg], f"xfade=transition=fade:duration={_sec(overlap / self.out.fps)}"
+                                            f":offset={_sec(offset)}", "x")
+                acc_frames += layer.frames - overlap
+            else:
+                if layer.start > cursor:
+                    pending.append(self.gap(layer.start - cursor, alpha=alpha))
+                    pending_frames += layer.start - cursor
+                pending.append(self.segment(layer, pad=pad, alpha=alpha, fade_in=True))
+                pending_frames += layer.frames
+            cursor = layer.end
+        if total is not None and cursor < total:
+            pending.append(self.gap(total - cursor, alpha=alpha))
+            pending_frames += total - cursor
+        flush()
+        assert acc is not None
+        return acc, acc_frames
+
+    def runs(self, layers: list[Layer]) -> list[list[Layer]]:
+        """Groups of clips that touch or crossfade; a gap starts a new group."""
+        groups: list[list[Layer]] = []
+        for layer in layers:
+            if groups and layer.start <= groups[-1][-1].end:
+                groups[-1].append(layer)
+            else:
+                groups.append([layer])
+        return groups
+
+    def overlay_track(self, canvas: str, layers: list[Layer]) -> str:
+        for run in self.runs(layers):
+            start = run[0].start
+            single = len(run) == 1 and not run[0].full_frame
+            stream, _ = self.join(run, pad=not single, alpha=True, total=None)
+            x, y = (max(0, run[0].x), max(0, run[0].y)) if single else (0, 0)
+            shifted = self.chain([stream], f"setpts=PTS+{start}", "r")
+            canvas = self.chain([canvas, shifted], f"overlay=x={x}:y={y}:eof_action=pass:repeatlast=0", "o")
+        return canvas
+
+    def overlay_texts(self, canvas: str, layers: list[Layer]) -> str:
+        o = self.out
+        for layer in layers:
+            index = self.add_input(["-i", f"file:{layer.path}"], f"clip {layer.clip_id} on track {layer.track_id}")
+            title = self.chain([f"{index}:v"], f"format=yuva420p,setpts={layer.start}*{o.fps_den}/({o.fps_num}*TB)",
+                               "t")
+            on, off = (layer.start - 0.5) / o.fps, (layer.end - 0.5) / o.fps
+            canvas = self.chain([canvas, title],
+                                f"overlay=x={layer.x}:y={layer.y}:enable='between(t,{on:.6f},{off:.6f})'", "o")
+        return canvas
+
+    def build_video(self) -> str:
+        plan = self.plan
+        by_track: dict[int, list[Layer]] = {}
+        for layer in plan.layers:
+            by_track.setdefault(layer.track_index, []).append(layer)
+        order = sorted(by_track)
+        canvas: str | None = None
+        if order and by_track[order[0]][0].full_frame:
+            # The first video track with nothing beneath it: its clips and gaps form the base directly.
+            canvas, _ = self.join(by_track[order[0]], pad=True, alpha=False, total=plan.frames)
+            order = order[1:]
+        if canvas is None:
+            canvas = self.gap(plan.frames)
+        for index in order:
+            layers = by_track[index]
+            if layers[0].kind == "text":
+                canvas = self.overlay_texts(canvas, layers)
+            else:
+                canvas = self.overlay_track(canvas, layers)
+        self.chains.append(
+            f"[{canvas}]format=yuv420p,split[vout][vposter];"
+            f"[vposter]trim=start_frame={plan.poster_frame}:end_frame={plan.poster_frame + 1},"
+            # Explicit: otherwise format negotiation picks the JPEG's full-range yuvj420p for the MP4 too.
+            "setpts=PTS-STARTPTS,scale=out_range=full,format=yuvj420p[poster]"
+        )
+        return "vout"
+
+    def build_audio(self) -> str:
+        plan, o = self.plan, self.out
+        rate = o.sample_rate
+        parts = []
+        for part in plan.audio:
+            who = f"clip {part.clip_id} on track {part.track_id}"
+            index = self._video_input.get((part.track_id, part.clip_id)) if part.from_video else None
+            if index is None:
+                args = ["-ss", _sec(part.src_in)] if part.src_in > 0 else []
+                index = self.add_input([*args, "-t", _sec(part.length / rate + 0.1), "-vn", "-i", f"file:{part.path}"],
+                                       who)
+            filters = [
+                "asetpts=PTS-STARTPTS", f"aresample={rate}", "aformat=sample_fmts=fltp:channel_layouts=stereo",
+                "apad", f"atrim=end_sample={part.length}",
+            ]
+            if part.volume != 1.0:
+                filters.append(f"volume={part.volume:.6f}")
+            if part.fade_in:
+                filters.append(f"afade=t=in:ss=0:ns={part.fade_in}")
+            if part.fade_out:
+                filters.append(f"afade=t=out:ss={part.length - part.fade_out}:ns={part.fade_out}")
+            if part.start:
+                filters.append(f"adelay=delays={part.start}S:all=1")
+            parts.append(self.chain([f"{index}:a"], ",".join(filters), "a"))
+        if not parts:
+            self.chains.append(f"anullsrc=r={rate}:cl=stereo,atrim=end_sample={plan.samples}[aout]")
+            return "aout"
+        mixed = parts[0] if len(parts) == 1 else self.chain(
+            parts, f"amix=inputs={len(parts)}:normalize=0:dropout_transition=0:duration=longest", "m")
+        self.chains.append(f"[{mixed}]apad,atrim=end_sample={plan.samples}[aout]")
+        return "aout"
+
+    def command(self, out_path: Path, poster_path: Path, graph_path: Path) -> list[str]:
+        o = self.out
+        video = self.build_video()
+        audio = self.build_audio()
+        graph_path.write_text(";\n".join(self.chains))
+        args = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-nostats", "-loglevel", "error", "-y",
+                "-progress", "pipe:1", "-stats_period", "0.2"]
+        for item in self.inputs:
+            args += item
+        args += [
+            "-/filter_complex", str(graph_path), "-map", f"[{video}]", "-map", f"[{audio}]",
+            "-c:v", "libx264", "-preset", o.x264_preset, "-crf", str(o.crf), "-pix_fmt", "yuv420p",
+            "-threads", str(o.threads),
+            "-c:a", "aac", "-b:a", o.audio_bitrate, "-ar", str(o.sample_rate), "-ac", "2",
+            "-movflags", "+faststart", "-f", "mp4", str(out_path),
+            # The poster frame comes out of the same run: no second decode of the result.
+            "-map", "[poster]", "-frames:v", "1", "-update", "1", "-q:v", "3", "-f", "image2", str(poster_path),
+        ]
+        return args
+
+
+_INPUT_ERROR = re.compile(r"(?:in#|input #?|Input #)(\d+)", re.IGNORECASE)
+
+
+def _failure(graph: FilterGraph, log: str) -> Exception:
+    """The error for a failed ffmpeg run: an input it could not read names its clip."""
+    lowered = log.lower()
+    unreadable = any(word in lowered for word in (
+        "invalid data found", "error opening input", "could not find codec", "moov atom not found",
+        "error while decoding", "end of file", "no such file",
+    ))
+    match = _INPUT_ERROR.search(log)
+    if unreadable and match and int(match.group(1)) < len(graph.input_owner):
+        return MediaUnreadable(f"{graph.input_owner[int(match.group(1))]}: the media file cannot be read.")
+    return RenderFailed("The encoder failed while rendering the timeline.")
+
+
+def render_with_ffmpeg(plan: RenderPlan, out_path: Path, poster_path: Path, work_dir: Path,
+                       monitor: RenderMonitor) -> None:
+    """Encode `plan` to `out_path` (and its poster frame) with one ffmpeg process in its own process group."""
+    graph = FilterGraph(plan)
+    args = graph.command(out_path, poster_path, work_dir / "graph.txt")
+    monitor.encode_started()
+    monitor.encode_progress(0.0, f"Encoding frame 0 of {plan.frames}")
+    child = ChildProcess(args, log_path=work_dir / "ffmpeg.log", cwd=work_dir)
+    try:
+        while not child.eof:
+            for line in child.read_lines(READ_TIMEOUT):
+                key, _, value = line.partition("=")
+                if key == "frame" and value.strip().isdigit():
+                    frame = min(int(value), plan.frames)
+                    monitor.encode_progress(frame / plan.frames, f"Encoding frame {frame} of {plan.frames}")
+            monitor.check()
+        code = child.wait(timeout=30)
+    finally:
+        child.stop()
+    if code != 0:
+        log = child.log_tail()
+        logger.error("ffmpeg render failed (exit %s): %s", code, log)
+        raise _failure(graph, log)

@@ -1,0 +1,128 @@
+"""`render_timeline`: the one entry point the job task, the management commands and the tests call."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+
+from jobs.render.compiler import plan_compile
+from jobs.render.errors import RenderFailed, RenderTimeout
+from jobs.render.ffmpeg_graph import render_with_ffmpeg
+from jobs.render.media import ffmpeg_exe, media_check
+from jobs.render.moviepy_path import render_with_moviepy
+from jobs.render.plan import RenderPlan
+from jobs.render.procs import run_quiet
+from jobs.render.progress import FINALIZE, PREPARE, RenderMonitor
+from jobs.render.values import AssetSource, Progress, RenderResult
+
+logger = logging.getLogger(__name__)
+
+PATHS = ("auto", "ffmpeg", "moviepy")
+# One ffmpeg process opens every input at once; past this many pictures the compositor, which opens
+# each source only while its clip plays, is the safer choice for memory and file handles.
+FFMPEG_MAX_INPUTS = 48
+POSTER_TIMEOUT = 60.0
+
+
+def path_choose(requested: str, plan: RenderPlan) -> str:
+    """The render path for a plan: "ffmpeg" or "moviepy" ("auto" picks ffmpeg whenever it can)."""
+    if requested not in PATHS:
+        raise RenderFailed(f"Unknown render path {requested!r}; use one of {', '.join(PATHS)}.")
+    if requested != "auto":
+        return requested
+    return "ffmpeg" if plan.video_inputs() <= FFMPEG_MAX_INPUTS else "moviepy"
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1024 * 1024), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _poster(video: Path, poster: Path, plan: RenderPlan, work: Path) -> None:
+    """A JPEG of the frame at 10 % of the duration (seeking on the input side: no full decode)."""
+    at = plan.poster_frame / plan.output.fps
+    code = run_quiet(
+        [ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-y", "-ss", f"{at:.6f}",
+         "-i", str(video), "-frames:v", "1", "-q:v", "3", "-update", "1", str(poster)],
+        timeout=POSTER_TIMEOUT, log_path=work / "poster.log",
+    )
+    if code != 0 or not poster.exists():
+        raise RenderFailed("The poster frame could not be extracted from the rendered video.")
+
+
+def render_timeline(
+    timeline: dict[str, Any],
+    assets: Mapping[str, AssetSource],
+    preset: str,
+    out_path: Path,
+    *,
+    on_progress: Callable[[Progress], None] | None = None,
+    should_cancel: Callable[[], bool] | None = None,
+    path: str | None = None,
+    timeout: float | None = None,
+) -> RenderResult:
+    """Render a validated timeline document to an MP4 at `out_path`, its poster JPEG beside it.
+
+    `path`: "auto" (default: settings.RENDER_PATH), "ffmpeg" or "moviepy". `timeout` in seconds
+    (default: settings.RENDER_JOB_TIMEOUT). Raises MediaMissing, MediaUnreadable, RenderFailed,
+    RenderTimeout or RenderCanceled (jobs.render.errors); on every exit the temporary directory is
+    removed and no encoder or decoder process is left running.
+    """
+    requested = path or settings.RENDER_PATH
+    monitor = RenderMonitor(on_progress, should_cancel,
+                            timeout=settings.RENDER_JOB_TIMEOUT if timeout is None else timeout)
+    out_path = Path(out_path)
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    poster_out = out_path.with_suffix(".jpg")
+    # Scratch space next to the output: same file system for the final rename, and the job's work
+    # directory appears in every encoder's command line (the worker's clean-up looks for it).
+    work = Path(tempfile.mkdtemp(prefix=".render-", dir=out_path.parent))
+    try:
+        monitor.report(PREPARE, 0.0, "Checking the media files")
+        monitor.check(force=True)
+        facts = media_check(timeline, assets)
+        monitor.report(PREPARE, 2.0, "Planning the render")
+        plan = plan_compile(timeline, assets, facts, preset, text_dir=work, threads=settings.RENDER_THREADS)
+        chosen = path_choose(requested, plan)
+        o = plan.output
+        monitor.report(PREPARE, 5.0, f"Rendering {plan.frames} frames at {o.width}×{o.height}")
+        monitor.check(force=True)
+
+        encoded, poster = work / "render.mp4", work / "poster.jpg"
+        if chosen == "ffmpeg":
+            render_with_ffmpeg(plan, encoded, poster, work, monitor)
+        else:
+            render_with_moviepy(plan, encoded, poster, work, monitor)
+        monitor.check(force=True)
+
+        monitor.report(FINALIZE, 95.0, "Making the poster frame")
+        if not poster.exists():
+            _poster(encoded, poster, plan, work)
+        monitor.report(FINALIZE, 97.0, "Computing the checksum")
+        sha256 = _sha256(encoded)
+        size = encoded.stat().st_size
+        if size == 0:
+            raise RenderFailed("The encoder produced an empty file.")
+        os.replace(encoded, out_path)
+        os.replace(poster, poster_out)
+        monitor.report(FINALIZE, 100.0, "Done")
+        return RenderResult(
+            path=out_path, poster_path=poster_out, duration=round(plan.duration, 6), size_bytes=size,
+            width=o.width, height=o.height, fps=o.fps, sha256=sha256, render_path=chosen,
+        )
+    except subprocess.TimeoutExpired:
+        raise RenderTimeout("A step of the render stopped answering.") from None
+    finally:
+        shutil.rmtree(work, ignore_errors=True)

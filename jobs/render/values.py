@@ -1,0 +1,44 @@
+"""The renderer's public value types (see briefs/interfaces.md): what goes in and what comes out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class AssetSource:
+    """One media asset as the renderer needs it: a local file and what the upload probe found."""
+
+    asset_id: str
+    path: Path
+    kind: str  # "video" | "audio" | "image"
+    duration: float | None
+    width: int | None
+    height: int | None
+    fps: float | None
+    has_audio: bool
+    name: str = ""
+
+
+@dataclass(frozen=True)
+class Progress:
+    """One progress report. Phases: PREPARE 0–5 %, ENCODE 5–95 %, FINALIZE 95–100 %."""
+
+    phase: str
+    percent: float
+    message: str
+    eta_seconds: float | None
+
+
+@dataclass(frozen=True)
+class RenderResult:
+    path: Path
+    poster_path: Path
+    duration: float
+    size_bytes: int
+    width: int
+    height: int
+    fps: float
+    sha256: str
+    render_path: str  # "ffmpeg" or "moviepy": which path produced the file
