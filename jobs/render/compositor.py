@@ -210,9 +210,13 @@ def mix_audio(plan: RenderPlan, path: Path, errors: list[BaseException]) -> None
                 clip = clip.with_effects(effects)
             clips.append(clip.with_start(part.start / rate))
         mix = CompositeAudioClip(clips).with_duration(plan.samples / rate) if clips else None
+        # moviepy 2.2.1's FFMPEG_AudioReader.get_frame mishandles a request spanning more than half its
+        # buffer (it recurses with a boolean mask as the times, and returns near-silence); a short file
+        # has a short buffer, so keep every request within half of the smallest one.
+        chunk_size = min([AUDIO_CHUNK, *(max(1, source.reader.buffersize // 2) for source in opened)])
         with open(path, "wb") as handle:
-            for position in range(0, plan.samples, AUDIO_CHUNK):
-                count = min(AUDIO_CHUNK, plan.samples - position)
+            for position in range(0, plan.samples, chunk_size):
+                count = min(chunk_size, plan.samples - position)
                 if mix is None:
                     chunk = np.zeros((count, 2), dtype=np.float32)
                 else:
