@@ -7,6 +7,7 @@ REST API from the page's JavaScript modules (projects/static/cutline/js/), as an
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
@@ -15,6 +16,8 @@ from django.db.models import OuterRef, Subquery
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import path
+from django.utils import timezone
+from django.utils.timesince import timesince
 from django.views.decorators.csrf import ensure_csrf_cookie
 
 from jobs.models import RenderJob
@@ -43,6 +46,12 @@ class ProjectCard:
     duration: float
     last_job: RenderJob | None
     poster_url: str | None
+
+    @property
+    def updated_label(self) -> str:
+        if timezone.now() - self.project.updated_at < timedelta(minutes=1):
+            return "updated just now"
+        return f"updated {timesince(self.project.updated_at)} ago"
 
     @property
     def status_label(self) -> str:

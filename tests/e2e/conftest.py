@@ -11,6 +11,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from django.db import connections
 from rest_framework.authtoken.models import Token
 
 from projects.sample_media import make_video
@@ -78,6 +79,9 @@ def browser_context(live_server_url, rq_worker, tmp_path, monkeypatch):
             yield context
         finally:
             context.close()
+            # ORM calls made while Playwright's loop ran opened their own connections; close them so the
+            # test database can be dropped at the end.
+            connections.close_all()
 
 
 @pytest.fixture
@@ -110,4 +114,5 @@ def log_in(page, username: str = "owner", password: str = PASSWORD) -> None:
 def screenshot(page, name: str) -> None:
     if SCREENSHOT_DIR:
         Path(SCREENSHOT_DIR).mkdir(parents=True, exist_ok=True)
+        page.evaluate("document.querySelectorAll('.notice').forEach(n => n.remove())")
         page.screenshot(path=str(Path(SCREENSHOT_DIR) / name))

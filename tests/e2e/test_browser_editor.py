@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import log_in, screenshot
-from tests.factories import ProjectFactory
+from tests.factories import ProjectFactory, RenderJobFactory
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
@@ -59,7 +59,9 @@ def test_a_person_builds_renders_plays_and_downloads_a_video(page, owner, api_to
     page.get_by_label("Text", exact=True).fill("Hello Cutline")
     page.get_by_label("Text", exact=True).press("Tab")
     expect(page.locator(".clip-text")).to_contain_text("Hello Cutline")
+    page.get_by_role("button", name="Fit").click()
     saved(page)
+    page.locator(".tl-clip.clip-video").first.click()
     screenshot(page, "editor.png")
 
     stored = httpx.get(f"{live_server_url}/api/projects/{project_id}/",
@@ -109,7 +111,10 @@ def test_a_person_builds_renders_plays_and_downloads_a_video(page, owner, api_to
     assert data[4:8] == b"ftyp"
 
     # Back on the project list the card shows the poster, the duration and the last render's status.
+    ProjectFactory(owner=owner, name="Holiday cut")
+    RenderJobFactory(project=ProjectFactory(owner=owner, name="Trailer"), status="FAILED", error_code="RENDER_FAILED")
     page.goto("/")
+    expect(page.locator(".project-card")).to_have_count(3)
     card = page.locator(".project-card", has_text="Browser film")
     expect(card.locator(".card-status")).to_contain_text("Last render: Done")
     expect(card.locator(".card-duration")).to_have_text("3.5 s long")

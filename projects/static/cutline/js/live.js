@@ -259,6 +259,8 @@ export class JobWatcher {
     if (!job) return;
     if (fromPoll && !polledIsNewer(this.job, job, this.seq)) return;
     if (fromPoll && typeof job.seq === "number") this.seq = Math.max(this.seq, job.seq);
+    // A polled body is the full representation; a terminal one needs no second fetch in _finish.
+    if (fromPoll || fromSnapshot) this.fetchedFinal = TERMINAL.has(job.status) && Boolean(job.created_at);
     if (job.message && !fromSnapshot) this._log(job.updated_at, job.phase, job.message);
     this._set(job);
   }

@@ -119,7 +119,7 @@ export class MediaBin {
     if (asset.duration != null && asset.kind !== "image") details.push(formatSeconds(asset.duration));
     if (asset.width && asset.height) details.push(`${asset.width}×${asset.height}`);
     if (asset.size_bytes != null) details.push(formatBytes(asset.size_bytes));
-    const thumbnail = asset.thumbnail_url && asset.kind !== "audio"
+    const thumbnail = asset.thumbnail_url
       ? h("img", { src: asset.thumbnail_url, alt: "", loading: "lazy", width: "96", height: "54" })
       : h("span", { class: `bin-icon kind-${asset.kind}`, "aria-hidden": "true" }, asset.kind === "audio" ? "♪" : "▣");
     const item = h("li", { class: "bin-item", draggable: "true", dataset: { assetId: asset.id } },

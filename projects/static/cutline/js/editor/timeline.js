@@ -178,6 +178,13 @@ export class TimelineView {
     });
     if (asset && (asset.filmstrip_url || asset.thumbnail_url) && track.kind === "video") {
       element.append(this._filmstrip(clip, asset, width));
+    } else if (asset && asset.thumbnail_url && track.kind === "audio") {
+      // An audio asset's thumbnail is its waveform: show the part the clip plays.
+      element.append(h("div", { class: "tl-waveform", "aria-hidden": "true", style: {
+        backgroundImage: `url("${asset.thumbnail_url}")`,
+        backgroundSize: `${(Number(asset.duration) || length) * pps}px 100%`,
+        backgroundPosition: `-${(Number(clip.in) || 0) * pps}px 0`,
+      } }));
     }
     const transition = clip.transition;
     if (transition && transition.type) {
