@@ -27,12 +27,16 @@ CLOSE_NO_SUCH_JOB = 4404
 CLOSE_TOO_MANY_SOCKETS = 4429
 CLOSE_TRY_AGAIN_LATER = 1013
 
+# `seen[job_id]` for a job whose terminal event went out: nothing for it is newer, so nothing is sent.
+FINISHED = 2**62
+
 
 class _JobEventsConsumer(AsyncJsonWebsocketConsumer):
     """What both endpoints share: refusals, the per-user limit, ping, and in-order, once-only delivery."""
 
     user_id: int | None = None
     live = False
+    group: str | None = None
 
     async def dispatch(self, message: dict[str, Any]) -> None:
         # Channels' default closes stale DB connections (a thread hop) before every message; our handlers
@@ -44,22 +48,20 @@ class _JobEventsConsumer(AsyncJsonWebsocketConsumer):
         await handler(message)
 
     async def connect(self) -> None:
+        # Per socket state stays small (thousands of sockets per process): job id → highest seq sent.
         self.seen: dict[str, int] = {}
-        self.finished: set[str] = set()
-        self.joined: list[str] = []
         # Refusals accept first and then close with a code, so browsers and SPA clients can read why.
         await self.accept()
         user = self.scope.get("user")
         if user is None or not user.is_authenticated:
             await self.close(CLOSE_NOT_AUTHENTICATED)
             return
+        group = self.group_for(user)
         try:
-            for group in self.groups_for(user):
-                await self.channel_layer.group_add(group, self.channel_name)
-                self.joined.append(group)
+            await self.channel_layer.group_add(group, self.channel_name)
+            self.group = group
         except Exception as exc:
             logger.warning("websocket for user %s: channel layer unavailable: %s", user.pk, exc)
-            self.joined = []
         snapshots = await database_sync_to_async(self.read_snapshots)(user)
         if snapshots is None:
             await self.leave_groups()
@@ -73,7 +75,7 @@ class _JobEventsConsumer(AsyncJsonWebsocketConsumer):
         for snapshot in snapshots:
             await self.send_json(snapshot)
             self.remember(snapshot)
-        if not self.joined:
+        if self.group is None:
             # The snapshot is true; live news cannot come without the layer, so ask the client to come back.
             await self.close(CLOSE_TRY_AGAIN_LATER)
             return
@@ -89,12 +91,12 @@ class _JobEventsConsumer(AsyncJsonWebsocketConsumer):
             self.user_id = None
 
     async def leave_groups(self) -> None:
-        for group in getattr(self, "joined", ()):
+        if self.group is not None:
             try:
-                await self.channel_layer.group_discard(group, self.channel_name)
+                await self.channel_layer.group_discard(self.group, self.channel_name)
             except Exception as exc:
-                logger.warning("could not leave %s: %s", group, exc)
-        self.joined = []
+                logger.warning("could not leave %s: %s", self.group, exc)
+            self.group = None
 
     # --- client → server ------------------------------------------------------------------------------
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None, **kwargs) -> None:
@@ -111,18 +113,18 @@ class _JobEventsConsumer(AsyncJsonWebsocketConsumer):
     async def job_event(self, message: dict[str, Any]) -> None:
         event = message["event"]
         job_id, seq = event["job_id"], event["seq"]
-        if not self.live or job_id in self.finished or seq <= self.seen.get(job_id, 0):
+        if not self.live or seq <= self.seen.get(job_id, 0):
             return
         if seq > self.seen.get(job_id, 0) + 1:
             await self.catch_up(job_id, before=seq)
-            if job_id in self.finished or seq <= self.seen.get(job_id, 0):
+            if seq <= self.seen.get(job_id, 0):
                 return
         await self.send_json(event)
         self.remember(event)
 
     async def job_resync(self, message: dict[str, Any]) -> None:
         """Sent by this process's presence task when a watched job moved on without us hearing of it."""
-        if self.live and message["job_id"] not in self.finished:
+        if self.live and self.seen.get(message["job_id"]) != FINISHED:
             await self.catch_up(message["job_id"], before=None)
 
     async def catch_up(self, job_id: str, *, before: int | None) -> None:
@@ -130,22 +132,20 @@ class _JobEventsConsumer(AsyncJsonWebsocketConsumer):
             job_id=job_id, after=self.seen.get(job_id, 0), before=before
         )
         for event in events:
-            if job_id in self.finished or event["seq"] <= self.seen.get(job_id, 0):
+            if event["seq"] <= self.seen.get(job_id, 0):
                 continue
             await self.send_json(event)
             self.remember(event)
 
     def remember(self, event: dict[str, Any]) -> None:
-        job_id = event["job_id"]
-        self.seen[job_id] = event["seq"]
-        if event["type"] in TERMINAL_TYPES or (event["type"] == "job.snapshot" and _is_terminal(event)):
-            self.finished.add(job_id)
+        terminal = event["type"] in TERMINAL_TYPES or (event["type"] == "job.snapshot" and _is_terminal(event))
+        self.seen[event["job_id"]] = FINISHED if terminal else event["seq"]
 
     def lagging_jobs(self) -> dict[str, int]:
-        return {job_id: seq for job_id, seq in self.seen.items() if job_id not in self.finished}
+        return {job_id: seq for job_id, seq in self.seen.items() if seq != FINISHED}
 
     # --- per endpoint ---------------------------------------------------------------------------------
-    def groups_for(self, user) -> list[str]:
+    def group_for(self, user) -> str:
         raise NotImplementedError
 
     def read_snapshots(self, user) -> list[dict[str, Any]] | None:
@@ -160,8 +160,8 @@ def _is_terminal(snapshot: dict[str, Any]) -> bool:
 class JobConsumer(_JobEventsConsumer):
     """`/ws/jobs/{job_id}`: that job's snapshot on connect (also when finished), then its events."""
 
-    def groups_for(self, user) -> list[str]:
-        return [group_for_job(self.scope["url_route"]["kwargs"]["job_id"])]
+    def group_for(self, user) -> str:
+        return group_for_job(self.scope["url_route"]["kwargs"]["job_id"])
 
     def read_snapshots(self, user) -> list[dict[str, Any]] | None:
         snapshot = job_snapshot_for(user=user, job_id=self.scope["url_route"]["kwargs"]["job_id"])
@@ -171,8 +171,8 @@ class JobConsumer(_JobEventsConsumer):
 class OwnerJobsConsumer(_JobEventsConsumer):
     """`/ws/jobs`: a snapshot per PENDING/RUNNING job on connect, then every event of every job of the user."""
 
-    def groups_for(self, user) -> list[str]:
-        return [group_for_owner(user.pk)]
+    def group_for(self, user) -> str:
+        return group_for_owner(user.pk)
 
     def read_snapshots(self, user) -> list[dict[str, Any]] | None:
         return active_job_snapshots(user=user)

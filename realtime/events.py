@@ -8,11 +8,14 @@ only carries news of it, and a lost message leaves a client late, never wrong.
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import logging
+import os
+import threading
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import transaction
 
@@ -105,7 +108,7 @@ def _send(job_id, owner_id, event: dict[str, Any]) -> None:
         return
     message = {"type": GROUP_MESSAGE_TYPE, "event": event}
     try:
-        async_to_sync(_send_both)(layer, group_for_job(job_id), group_for_owner(owner_id), message)
+        _publisher.run(_send_both(layer, group_for_job(job_id), group_for_owner(owner_id), message))
     except Exception as exc:
         # The event is already stored; clients recover it from the snapshot or SSE replay.
         logger.warning("job %s: could not publish %s #%s: %s", job_id, event.get("type"), event.get("seq"), exc)
@@ -114,3 +117,40 @@ def _send(job_id, owner_id, event: dict[str, Any]) -> None:
 async def _send_both(layer, job_group: str, owner_group: str, message: dict[str, Any]) -> None:
     await layer.group_send(job_group, message)
     await layer.group_send(owner_group, message)
+
+
+class _PublishLoop:
+    """One event loop per process, in a daemon thread, that every publish runs on.
+
+    `async_to_sync` from plain sync code starts a fresh event loop per call, and the Redis channel layers
+    keep their connections per loop: every publish then paid a new connection and its teardown (~4.5 ms
+    measured, against ~0.3 ms on a kept loop). A worker publishes a few events a second per job; the
+    web process publishes on cancel. Re-created after a fork (RQ's work horse), where the parent's
+    thread does not exist.
+    """
+
+    timeout = 5.0
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._pid: int | None = None
+
+    def _ensure(self) -> asyncio.AbstractEventLoop:
+        with self._lock:
+            if self._loop is None or self._pid != os.getpid():
+                loop = asyncio.new_event_loop()
+                threading.Thread(target=loop.run_forever, name="realtime-publish", daemon=True).start()
+                self._loop, self._pid = loop, os.getpid()
+            return self._loop
+
+    def run(self, coroutine) -> None:
+        future = asyncio.run_coroutine_threadsafe(coroutine, self._ensure())
+        try:
+            future.result(timeout=self.timeout)
+        except concurrent.futures.TimeoutError:
+            future.cancel()
+            raise TimeoutError(f"publish took longer than {self.timeout} s") from None
+
+
+_publisher = _PublishLoop()
