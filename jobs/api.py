@@ -12,6 +12,7 @@ from rest_framework.generics import get_object_or_404
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from config.http_range import ranged_file_response
 from jobs import selectors, services
 from jobs.models import RenderJob
 from jobs.serializers import (
@@ -111,8 +112,6 @@ class JobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
     @extend_schema(responses={(200, "video/mp4"): OpenApiResponse(description="the MP4, Range supported")})
     @action(detail=True, methods=["get"])
     def result(self, request: Request, pk=None):
-        from config.http_range import ranged_file_response
-
         job = self.get_object()
         if not job.has_result:
             raise NotFound("This render has no result (yet).")
@@ -124,8 +123,6 @@ class JobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
     @extend_schema(responses={(200, "image/jpeg"): OpenApiResponse(description="the poster frame")})
     @action(detail=True, methods=["get"])
     def thumbnail(self, request: Request, pk=None):
-        from config.http_range import ranged_file_response
-
         job = self.get_object()
         if not job.has_result or not job.poster:
             raise NotFound("This render has no thumbnail (yet).")

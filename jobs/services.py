@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import shutil
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -35,6 +36,8 @@ from rq.job import JobStatus
 
 from config.exceptions import CutlineError
 from jobs.models import JobEvent, RenderJob
+from jobs.render import preset_output
+from projects.timeline import timeline_validate
 from realtime import events as rt
 
 logger = logging.getLogger(__name__)
@@ -252,9 +255,6 @@ def render_submit(*, project, user, preset: str) -> tuple[RenderJob, bool]:
     The project's PENDING/RUNNING job, if any, is returned instead of a new one (idempotent, race-safe).
     Raises TimelineInvalid, QuotaExceeded, QueueUnavailable.
     """
-    from jobs.render import preset_output
-    from projects.timeline import timeline_validate
-
     active = _active_job(project.pk)
     if active is not None:
         return active, False
@@ -546,28 +546,33 @@ def old_results_purge(*, older_than_days: int | None = None, now: datetime | Non
 
 
 def work_dirs_tidy() -> int:
-    """Remove this machine's scratch directories of jobs that are no longer running (after a hard kill)."""
+    """Remove this machine's scratch directories (`<job_id>.<attempt>`) that no running attempt owns.
+
+    A work horse killed hard (SIGKILL, OOM) leaves its directory behind; the job has moved on by then.
+    """
     root = Path(settings.RENDER_WORK_DIR)
     if not root.is_dir():
         return 0
-    by_job: dict[str, list[Path]] = {}
+    dirs: dict[tuple[str, str], Path] = {}
     for path in root.iterdir():
-        by_job.setdefault(path.name.split("-a")[0], []).append(path)
-    running = {str(pk) for pk in RenderJob.objects.filter(
-        status=Status.RUNNING, id__in=[k for k in by_job if _is_uuid(k)]).values_list("id", flat=True)}
+        job_id, _, attempt = path.name.partition(".")
+        if _is_uuid(job_id) and attempt.isdigit():
+            dirs[(job_id, attempt)] = path
+    running = {
+        (str(pk), str(attempt))
+        for pk, attempt in RenderJob.objects.filter(
+            status=Status.RUNNING, id__in={job_id for job_id, _ in dirs}
+        ).values_list("id", "attempt")
+    }
     removed = 0
-    for job_id, paths in by_job.items():
-        if job_id in running:
-            continue
-        for path in paths:
+    for key, path in dirs.items():
+        if key not in running:
             shutil.rmtree(path, ignore_errors=True)
             removed += 1
     return removed
 
 
 def _is_uuid(value: str) -> bool:
-    import uuid
-
     try:
         uuid.UUID(value)
     except ValueError:

@@ -198,3 +198,16 @@ def test_retention_deletes_old_results_and_events_but_keeps_the_outcome():
     assert not default_storage.exists(video) and not default_storage.exists(poster)
     assert not JobEvent.objects.filter(job=job).exists()
     assert RenderJob.objects.get(pk=recent.pk).result_purged_at is None
+
+
+def test_tidy_keeps_the_running_attempts_scratch_dir_and_removes_the_rest(settings, tmp_path):
+    settings.RENDER_WORK_DIR = tmp_path / "work"
+    job = RenderJobFactory()
+    running(job)
+    done = RenderJobFactory()
+    current = settings.RENDER_WORK_DIR / f"{job.id}.1"
+    stale = [settings.RENDER_WORK_DIR / f"{job.id}.0", settings.RENDER_WORK_DIR / f"{done.id}.1"]
+    for path in [current, *stale]:
+        (path / ".render-x").mkdir(parents=True)
+    assert services.work_dirs_tidy() == 2
+    assert current.exists() and not any(p.exists() for p in stale)
