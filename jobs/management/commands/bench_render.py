@@ -1,0 +1,228 @@
+"""Benchmark the renderer against a hand-written ffmpeg command doing the same edit.
+
+    python manage.py bench_render [--runs 3] [--size 1280x720] [--seconds 10] [--workdir DIR] [--keep]
+
+It generates the reference media itself (three 10 s 1280×720 30 fps H.264 clips with an AAC tone each),
+builds the reference edit (A 1.0–7.0 s, B 2.0–8.0 s, C 0.0–6.0 s, 0.5 s crossfades, a centred title
+over the first 3 s; x264 veryfast crf 23 + AAC 128k at the media's size), and renders it by three
+means in rotating order, `--runs` times: the hand-written ffmpeg command, Cutline's automatic path and
+Cutline's moviepy compositor. It checks that the outputs agree (duration within a frame, average PSNR),
+samples the peak memory of each render's whole process tree (sum of RSS from /proc), and prints last:
+
+    render_vs_ffmpeg=<median ratio> moviepy_vs_ffmpeg=<median ratio> cutline_s=<median> ffmpeg_s=<median> psnr_db=<min>
+
+Needs no database. `--size 1920x1080` measures a 1080p render (media and output at 1080p).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import statistics
+import subprocess
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from jobs.render import AssetSource, render_timeline
+from jobs.render.media import ffmpeg_exe
+from jobs.render.procs import descendants
+from jobs.render.quality import average_psnr, probe
+from jobs.render.text import text_render
+from projects.sample_media import make_video
+
+SOURCES = (("A", "testsrc2", 440), ("B", "testsrc", 550), ("C", "rgbtestsrc", 660))
+TITLE = "Cutline benchmark"
+TITLE_SIZE_720P = 72
+
+
+class TreeMemory:
+    """Peak of the summed RSS of this process and all its descendants, sampled every 20 ms."""
+
+    def __init__(self) -> None:
+        self.peak = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    @staticmethod
+    def _rss(pid: int) -> int:
+        try:
+            with open(f"/proc/{pid}/statm") as handle:
+                return int(handle.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+        except (OSError, IndexError, ValueError):
+            return 0
+
+    def _sample(self) -> None:
+        me = os.getpid()
+        while not self._stop.is_set():
+            total = sum(self._rss(pid) for pid in [me, *descendants(me)])
+            self.peak = max(self.peak, total)
+            self._stop.wait(0.02)
+
+    def __enter__(self) -> TreeMemory:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+class Command(BaseCommand):
+    help = "Time Cutline's render paths against a hand-written ffmpeg command on the reference edit."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--runs", type=int, default=3)
+        parser.add_argument("--size", default="1280x720", help="media and output size, WxH (default 1280x720)")
+        parser.add_argument("--seconds", type=float, default=10.0,
+                            help="length of each generated clip; the edit scales with it (default 10)")
+        parser.add_argument("--workdir", type=Path, default=None, help="where media and outputs go (default: temp)")
+        parser.add_argument("--keep", action="store_true", help="keep the work directory")
+
+    def handle(self, *args, runs: int, size: str, seconds: float, workdir: Path | None, keep: bool, **options):
+        try:
+            width, height = (int(part) for part in size.lower().split("x"))
+        except ValueError:
+            raise CommandError("--size must look like 1280x720") from None
+        if runs < 1 or seconds <= 0:
+            raise CommandError("--runs and --seconds must be positive")
+        own_dir = workdir is None
+        work = Path(tempfile.mkdtemp(prefix="cutline-bench-")) if own_dir else workdir
+        work.mkdir(parents=True, exist_ok=True)
+        try:
+            self.bench(work, runs, width, height, seconds)
+        finally:
+            if own_dir and not keep:
+                shutil.rmtree(work, ignore_errors=True)
+
+    def say(self, text: str) -> None:
+        self.stdout.write(text)
+        self.stdout.flush()
+
+    def bench(self, work: Path, runs: int, width: int, height: int, seconds: float) -> None:
+        self.say(f"load average at start: {' '.join(f'{x:.2f}' for x in os.getloadavg())} ({os.cpu_count()} CPUs)")
+        scale = seconds / 10.0
+        media = {}
+        for name, pattern, tone in SOURCES:
+            path = work / f"{name}.mp4"
+            if not path.exists():
+                make_video(path, seconds=seconds, width=width, height=height, fps=30, source=pattern,
+                           tone_hz=tone, crf=23, preset="veryfast")
+            media[name] = path
+        assets = {
+            name: AssetSource(asset_id=name, path=path, kind="video", duration=seconds, width=width, height=height,
+                              fps=30.0, has_audio=True, name=f"{name}.mp4")
+            for name, path in media.items()
+        }
+        cut = {"A": (1.0, 7.0), "B": (2.0, 8.0), "C": (0.0, 6.0)}
+        fade, title_len = 0.5 * scale, 3.0 * scale
+        clips, start = [], 0.0
+        for index, name in enumerate("ABC"):
+            source_in, source_out = cut[name][0] * scale, cut[name][1] * scale
+            clip = {"id": f"c{index + 1}", "asset_id": name, "start": round(start, 6), "in": source_in,
+                    "out": source_out, "volume": 1.0, "fit": "contain", "transition": None}
+            if index:
+                clip["transition"] = {"type": "crossfade", "duration": fade}
+            clips.append(clip)
+            start += source_out - source_in - fade
+        title_size = round(TITLE_SIZE_720P * height / 720)
+        timeline = {
+            "schema": 1,
+            "output": {"width": width, "height": height, "fps": 30, "background": "#000000"},
+            "tracks": [
+                {"id": "v1", "kind": "video", "muted": False, "clips": clips},
+                {"id": "t1", "kind": "text", "clips": [{"id": "x1", "text": TITLE, "start": 0.0,
+                                                          "duration": title_len,
+                                                          "style": {"size": title_size, "color": "#ffffff",
+                                                                    "position": "center"}}]},
+            ],
+            "markers": [],
+            "view": {"current_time": 0.0, "zoom": 1.0},
+        }
+        # The hand-written command overlays the same Pillow-drawn title image (drawtext would differ).
+        title_png = work / "title.png"
+        box = text_render(TITLE, timeline["tracks"][1]["clips"][0]["style"], frame_size=(width, height), scale=1.0,
+                          path=title_png)
+        hand = self.hand_command(media, cut, scale, fade, title_len, title_png, box.x, box.y)
+
+        def run_hand(out: Path) -> None:
+            subprocess.run([*hand, str(out)], check=True, timeout=600, stdin=subprocess.DEVNULL)
+
+        def run_cutline(path: str, out: Path) -> None:
+            render_timeline(timeline, assets, "project", out, path=path)
+
+        means = {"ffmpeg": run_hand, "auto": lambda out: run_cutline("auto", out),
+                 "moviepy": lambda out: run_cutline("moviepy", out)}
+        times: dict[str, list[float]] = {name: [] for name in means}
+        peaks: dict[str, int] = {name: 0 for name in means}
+        psnrs: list[float] = []
+        order = list(means)
+        for run in range(runs):
+            outputs = {}
+            for name in order[run % 3 :] + order[: run % 3]:  # rotate who goes first
+                out = work / f"run{run}-{name}.mp4"
+                with TreeMemory() as memory:
+                    started = time.perf_counter()
+                    means[name](out)
+                    elapsed = time.perf_counter() - started
+                times[name].append(elapsed)
+                peaks[name] = max(peaks[name], memory.peak)
+                outputs[name] = out
+                self.say(f"run {run + 1} {name:8s} {elapsed:6.2f} s  peak tree RSS {memory.peak / 2**20:6.0f} MiB")
+            reference = probe(outputs["ffmpeg"])
+            for name in ("auto", "moviepy"):
+                facts = probe(outputs[name])
+                if abs(facts.duration - reference.duration) > 1 / 30 + 1e-6 or facts.frames != reference.frames:
+                    raise CommandError(f"{name}: {facts.duration:.3f} s / {facts.frames} frames, but the ffmpeg "
+                                       f"command made {reference.duration:.3f} s / {reference.frames} frames")
+                value = average_psnr(outputs[name], outputs["ffmpeg"])
+                psnrs.append(value)
+                self.say(f"run {run + 1} {name:8s} vs ffmpeg: {facts.duration:.3f} s, {facts.frames} frames, "
+                         f"PSNR {value:.2f} dB")
+            for out in outputs.values():
+                out.unlink(missing_ok=True)
+                out.with_suffix(".jpg").unlink(missing_ok=True)
+
+        ratio = {name: statistics.median(c / f for c, f in zip(times[name], times["ffmpeg"], strict=True))
+                 for name in ("auto", "moviepy")}
+        self.say(f"load average at end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+        self.say("peak tree RSS: " + " ".join(f"{name}={peaks[name] / 2**20:.0f}MiB" for name in means))
+        if min(psnrs) < 30:
+            self.stderr.write(f"warning: outputs differ (PSNR {min(psnrs):.2f} dB < 30 dB)")
+        self.say(
+            f"render_vs_ffmpeg={ratio['auto']:.3f} moviepy_vs_ffmpeg={ratio['moviepy']:.3f} "
+            f"cutline_s={statistics.median(times['auto']):.3f} ffmpeg_s={statistics.median(times['ffmpeg']):.3f} "
+            f"psnr_db={min(psnrs):.2f}"
+        )
+
+    @staticmethod
+    def hand_command(media: dict[str, Path], cut: dict[str, tuple[float, float]], scale: float, fade: float,
+                     title_len: float, title_png: Path, title_x: int, title_y: int) -> list[str]:
+        """What someone fluent in ffmpeg would write for this edit: trim, xfade, overlay, acrossfade."""
+        (a_in, a_out), (b_in, b_out), (c_in, c_out) = ((s * scale, e * scale) for s, e in (cut["A"], cut["B"],
+                                                                                              cut["C"]))
+        first_cross = a_out - a_in - fade
+        second_cross = first_cross + (b_out - b_in) - fade
+        graph = ";".join([
+            f"[0:v]trim={a_in}:{a_out},setpts=PTS-STARTPTS[a]",
+            f"[1:v]trim={b_in}:{b_out},setpts=PTS-STARTPTS[b]",
+            f"[2:v]trim={c_in}:{c_out},setpts=PTS-STARTPTS[c]",
+            f"[a][b]xfade=transition=fade:duration={fade}:offset={first_cross}[ab]",
+            f"[ab][c]xfade=transition=fade:duration={fade}:offset={second_cross}[abc]",
+            f"[abc][3:v]overlay={title_x}:{title_y}:enable='lt(t,{title_len})'[v]",
+            f"[0:a]atrim={a_in}:{a_out},asetpts=PTS-STARTPTS[x]",
+            f"[1:a]atrim={b_in}:{b_out},asetpts=PTS-STARTPTS[y]",
+            f"[2:a]atrim={c_in}:{c_out},asetpts=PTS-STARTPTS[z]",
+            f"[x][y]acrossfade=d={fade}[xy]",
+            f"[xy][z]acrossfade=d={fade}[aout]",
+        ])
+        return [
+            ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-y",
+            "-i", str(media["A"]), "-i", str(media["B"]), "-i", str(media["C"]), "-i", str(title_png),
+            "-filter_complex", graph, "-map", "[v]", "-map", "[aout]",
+            "-c:v", "libx264", "-preset", "veryfast", "-crf", "23", "-pix_fmt", "yuv420p",
+            "-c:a", "aac", "-b:a", "128k", "-movflags", "+faststart",
+        ]

@@ -1,0 +1,45 @@
+"""The operator commands: render_timeline (a project's timeline to a file) and bench_render."""
+
+from __future__ import annotations
+
+import io
+import re
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from jobs.render.quality import probe
+from tests.factories import ProjectFactory, timeline_using, video_asset
+
+
+@pytest.mark.django_db
+def test_render_timeline_renders_a_project_to_the_given_file_with_a_progress_bar(owner, tmp_path):
+    clip = video_asset(owner, seconds=1.0)
+    project = ProjectFactory(owner=owner, timeline=timeline_using(video=clip, title="Hi", width=320, height=180))
+    out, err = io.StringIO(), io.StringIO()
+    call_command("render_timeline", str(project.id), "--preset", "draft", "--out", str(tmp_path / "film.mp4"),
+                 stdout=out, stderr=err)
+    facts = probe(tmp_path / "film.mp4")
+    assert (facts.width, facts.height) == (640, 360)
+    assert facts.duration == pytest.approx(1.0, abs=1 / 30)
+    assert (tmp_path / "film.jpg").exists()
+    assert "Rendered" in out.getvalue() and "ffmpeg path" in out.getvalue()
+    assert "ENCODE" in err.getvalue() and "100.0%" in err.getvalue()
+
+
+@pytest.mark.django_db
+def test_render_timeline_explains_an_invalid_timeline(owner, tmp_path):
+    project = ProjectFactory(owner=owner, timeline={"schema": 1, "output": {"width": 0}, "tracks": "nope"})
+    with pytest.raises(CommandError, match="not valid"):
+        call_command("render_timeline", str(project.id), "--out", str(tmp_path / "x.mp4"), stderr=io.StringIO())
+
+
+def test_bench_render_prints_its_summary_line_last(tmp_path):
+    out = io.StringIO()
+    call_command("bench_render", "--runs", "1", "--size", "320x180", "--seconds", "3", "--workdir", str(tmp_path),
+                 stdout=out, stderr=io.StringIO())
+    last = out.getvalue().strip().splitlines()[-1]
+    assert re.fullmatch(
+        r"render_vs_ffmpeg=\d+\.\d+ moviepy_vs_ffmpeg=\d+\.\d+ cutline_s=\d+\.\d+ ffmpeg_s=\d+\.\d+ psnr_db=\d+\.\d+",
+        last,
+    ), last

@@ -1,0 +1,92 @@
+"""Stopping: cancel and timeout end every process and leave no scratch files; bad media names its clip."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from jobs.render import render_timeline
+from jobs.render.errors import MediaMissing, MediaUnreadable, RenderCanceled, RenderTimeout
+from tests.jobs.render.conftest import encoder_processes, scratch_dirs, timeline, video
+
+PATHS = ["ffmpeg", "moviepy"]
+
+
+def long_timeline(clips: int = 6, seconds: float = 10.0) -> tuple[dict, dict]:
+    """A minute of 320×180 video: long enough that 30 % is well before the end on both paths."""
+    assets = {"a": video("a", seconds=seconds, source="testsrc2")}
+    document = timeline({"id": "v1", "kind": "video", "clips": [
+        {"id": f"c{i}", "asset_id": "a", "start": i * seconds, "in": 0.0, "out": seconds} for i in range(clips)]})
+    return document, assets
+
+
+@pytest.mark.parametrize("path", PATHS)
+def test_cancel_at_a_third_stops_within_two_seconds_and_leaves_nothing(out_dir, path):
+    document, assets = long_timeline()
+    asked: list[float] = []
+    seen: list[float] = []
+
+    def on_progress(progress):
+        seen.append(progress.percent)
+
+    def should_cancel() -> bool:
+        if not asked and seen and seen[-1] >= 30.0:
+            asked.append(time.monotonic())
+        return bool(asked)
+
+    with pytest.raises(RenderCanceled):
+        render_timeline(document, assets, "project", out_dir / "c.mp4", path=path,
+                        on_progress=on_progress, should_cancel=should_cancel)
+    stopped = time.monotonic()
+    assert asked, "the render finished before reaching 30 %"
+    assert stopped - asked[0] < 2.0
+    assert 30.0 <= max(seen) < 95.0
+    assert encoder_processes() == []
+    assert scratch_dirs(out_dir) == [] and list(out_dir.iterdir()) == []
+
+
+@pytest.mark.parametrize("path", PATHS)
+def test_a_render_past_its_time_limit_stops_with_timeout(out_dir, path):
+    document, assets = long_timeline()
+    started = time.monotonic()
+    with pytest.raises(RenderTimeout) as caught:
+        render_timeline(document, assets, "project", out_dir / "t.mp4", path=path, timeout=1.0)
+    assert time.monotonic() - started < 3.0
+    assert caught.value.error_code == "TIMEOUT"
+    assert encoder_processes() == []
+    assert list(out_dir.iterdir()) == []
+
+
+def one_clip_document() -> dict:
+    return timeline({"id": "v1", "kind": "video", "clips": [
+        {"id": "c2", "asset_id": "a", "start": 0.0, "in": 0.0, "out": 1.0}]})
+
+
+@pytest.mark.parametrize("path", PATHS)
+def test_a_deleted_media_file_fails_with_media_missing_naming_the_clip(tmp_path, out_dir, path):
+    source = video("a", seconds=1.0)
+    copy = tmp_path / "asset.mp4"
+    copy.write_bytes(source.path.read_bytes())
+    assets = {"a": source.__class__(**{**source.__dict__, "path": copy})}
+    copy.unlink()
+    with pytest.raises(MediaMissing) as caught:
+        render_timeline(one_clip_document(), assets, "project", out_dir / "m.mp4", path=path)
+    assert caught.value.error_code == "MEDIA_MISSING"
+    assert caught.value.message == "clip c2 on track v1: the media file is missing."
+    assert str(tmp_path) not in caught.value.message
+    assert list(out_dir.iterdir()) == []
+
+
+@pytest.mark.parametrize("path", PATHS)
+def test_a_corrupt_media_file_fails_with_media_unreadable_naming_the_clip(tmp_path, out_dir, path):
+    source = video("a", seconds=1.0)
+    garbage = tmp_path / "asset.mp4"
+    garbage.write_bytes(b"\x00\x00\x00\x18ftypmp42" + bytes(range(256)) * 64)
+    assets = {"a": source.__class__(**{**source.__dict__, "path": garbage})}
+    with pytest.raises(MediaUnreadable) as caught:
+        render_timeline(one_clip_document(), assets, "project", out_dir / "u.mp4", path=path)
+    assert caught.value.error_code == "MEDIA_UNREADABLE"
+    assert caught.value.message == "clip c2 on track v1: the media file cannot be read."
+    assert encoder_processes() == []
+    assert list(out_dir.iterdir()) == []
