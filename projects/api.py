@@ -40,8 +40,25 @@ def _etag(project: Project) -> str:
     return f'"{project.version}"'
 
 
+class HideForeignObjectsMixin:
+    """Another user's object answers 404 to every method, including ones the URL does not support
+    (otherwise 405 vs 404 would still tell a stranger nothing, but OPTIONS' 200 would answer for anything)."""
+
+    def http_method_not_allowed(self, request, *args, **kwargs):
+        if self.lookup_field in kwargs:
+            self.get_object()
+        return super().http_method_not_allowed(request, *args, **kwargs)
+
+    def options(self, request, *args, **kwargs):
+        if self.lookup_field in kwargs:
+            self.get_object()
+        return super().options(request, *args, **kwargs)
+
+
 @extend_schema(tags=["projects"])
-class ProjectViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class ProjectViewSet(
+    HideForeignObjectsMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
     """Your projects, newest change first. Saves are optimistic: send the `version` you edited (in the body
     or as `If-Match: "<version>"`) and a stale one answers 409 with the current version."""
 
@@ -104,7 +121,7 @@ _FILE_ACTIONS = frozenset({"file", "thumbnail", "filmstrip"})
 
 
 @extend_schema(tags=["assets"])
-class AssetViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class AssetViewSet(HideForeignObjectsMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Your media library. Upload with multipart `file` (and optional `name`); the file is probed before
     anything is kept. `?kind=video|audio|image` filters the list."""
 

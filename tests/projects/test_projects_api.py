@@ -1,0 +1,191 @@
+"""The project endpoints: create, list, read, change (with optimistic concurrency), delete."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from projects.models import Project
+from tests.factories import ProjectFactory, timeline_using
+
+
+def test_a_new_project_gets_a_valid_empty_timeline(owner_client):
+    response = owner_client.post("/api/projects/", {"name": "Trailer"}, format="json")
+
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert body["name"] == "Trailer" and body["description"] == "" and body["version"] == 1
+    assert body["timeline"]["output"] == {"width": 1280, "height": 720, "fps": 30, "background": "#000000"}
+    assert body["timeline"]["tracks"] == []
+    assert (body["duration"], body["clip_count"]) == (0.0, 0)
+    assert body["created_at"].endswith("Z") and body["updated_at"].endswith("Z")
+    assert response["ETag"] == '"1"'
+
+
+def test_create_with_a_timeline_stores_its_canonical_form(owner_client, video, audio):
+    document = timeline_using(video=video, audio=audio, title="Hello")
+
+    response = owner_client.post("/api/projects", {"name": "Cut", "timeline": document}, format="json")
+
+    assert response.status_code == 201, response.content
+    body = response.json()
+    clip = body["timeline"]["tracks"][0]["clips"][0]
+    assert clip["fit"] == "contain" and clip["transition"] is None and clip["volume"] == 1.0
+    assert body["clip_count"] == 3
+    assert body["duration"] == pytest.approx(video.duration)
+    assert Project.objects.get(pk=body["id"]).timeline == body["timeline"]
+
+
+def test_create_with_a_broken_timeline_answers_400_with_every_path(owner_client, video):
+    document = timeline_using(video=video)
+    document["tracks"][0]["clips"][0]["out"] = 12.0
+    document["output"]["fps"] = 0
+
+    response = owner_client.post("/api/projects/", {"name": "Cut", "timeline": document}, format="json")
+
+    assert response.status_code == 400
+    body = response.json()
+    assert body["type"] == "validation_error" and body["code"] == "INVALID_TIMELINE"
+    assert {"code": "out_of_range", "detail": "fps (0.0) must be at least 1.0", "attr": "timeline.output.fps"} in body[
+        "errors"]
+    assert {"code": "invalid", "detail": f"out (12.0) is past the end of the asset ({round(video.duration, 3)} s)",
+            "attr": "timeline.tracks.0.clips.0.out"} in body["errors"]
+    assert Project.objects.count() == 0
+
+
+def test_a_name_is_required(owner_client):
+    response = owner_client.post("/api/projects/", {"description": "no name"}, format="json")
+    assert response.status_code == 400
+    assert response.json()["errors"] == [{"code": "required", "detail": "This field is required.", "attr": "name"}]
+
+
+def test_the_list_is_paginated_newest_change_first(owner_client, owner, stranger):
+    base = timezone.now() - timedelta(days=1)
+    for minute in range(52):
+        ProjectFactory(owner=owner, name=f"p{minute:02d}")
+    for minute in range(52):
+        Project.objects.filter(name=f"p{minute:02d}").update(updated_at=base + timedelta(minutes=minute))
+    ProjectFactory(owner=stranger, name="not yours")
+    touched = Project.objects.get(name="p10")
+    owner_client.patch(f"/api/projects/{touched.id}/", {"description": "touched"}, format="json")
+
+    page = owner_client.get("/api/projects/").json()
+
+    assert page["count"] == 52
+    names = [p["name"] for p in page["results"]]
+    assert len(names) == 50
+    assert names[:3] == ["p10", "p51", "p50"]
+    rest = owner_client.get(page["next"]).json()["results"]
+    assert [p["name"] for p in rest] == ["p01", "p00"]
+
+
+def test_patch_changes_fields_and_bumps_the_version(owner_client, owner):
+    project = ProjectFactory(owner=owner)
+
+    response = owner_client.patch(f"/api/projects/{project.id}", {"name": "Renamed", "version": 1}, format="json")
+
+    assert response.status_code == 200, response.content
+    assert (response.json()["name"], response.json()["version"]) == ("Renamed", 2)
+    assert response["ETag"] == '"2"'
+
+
+def test_a_stale_version_in_the_body_gets_409_with_the_current_version(owner_client, owner, video):
+    project = ProjectFactory(owner=owner)
+    tab_a = {"timeline": timeline_using(video=video), "version": 1}
+    tab_b = {"timeline": timeline_using(video=video, title="from tab b"), "version": 1}
+
+    assert owner_client.patch(f"/api/projects/{project.id}/", tab_a, format="json").status_code == 200
+    response = owner_client.patch(f"/api/projects/{project.id}/", tab_b, format="json")
+
+    assert response.status_code == 409
+    body = response.json()
+    assert body["code"] == "VERSION_CONFLICT"
+    assert body["current_version"] == 2
+    assert body["project"]["version"] == 2 and body["project"]["clip_count"] == 1
+    assert "you sent version 1, the current version is 2" in body["errors"][0]["detail"]
+    stored = Project.objects.get(pk=project.pk)
+    assert stored.version == 2 and stored.clip_count == 1  # tab b's save did not land
+
+
+def test_a_stale_if_match_header_gets_409(owner_client, owner):
+    project = ProjectFactory(owner=owner)
+    owner_client.patch(f"/api/projects/{project.id}/", {"name": "v2"}, format="json")
+
+    response = owner_client.patch(f"/api/projects/{project.id}/", {"name": "late"}, format="json",
+                                  HTTP_IF_MATCH='"1"')
+
+    assert response.status_code == 409
+    assert response.json()["current_version"] == 2
+    assert Project.objects.get(pk=project.pk).name == "v2"
+
+
+def test_a_current_if_match_header_saves(owner_client, owner):
+    project = ProjectFactory(owner=owner)
+    response = owner_client.patch(f"/api/projects/{project.id}/", {"name": "ok"}, format="json", HTTP_IF_MATCH='"1"')
+    assert response.status_code == 200 and response.json()["version"] == 2
+
+
+def test_an_unreadable_if_match_header_is_a_400(owner_client, owner):
+    project = ProjectFactory(owner=owner)
+    response = owner_client.patch(f"/api/projects/{project.id}/", {"name": "x"}, format="json",
+                                  HTTP_IF_MATCH="yesterday")
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["attr"] == "If-Match"
+
+
+def test_put_replaces_name_description_and_timeline(owner_client, owner, image):
+    project = ProjectFactory(owner=owner, description="old")
+    document = timeline_using(image=image)
+
+    response = owner_client.put(f"/api/projects/{project.id}/", {"name": "New", "timeline": document, "version": 1},
+                                format="json")
+
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert (body["name"], body["description"], body["clip_count"], body["version"]) == ("New", "", 1, 2)
+
+
+def test_put_without_a_timeline_is_refused(owner_client, owner):
+    project = ProjectFactory(owner=owner)
+    response = owner_client.put(f"/api/projects/{project.id}/", {"name": "New"}, format="json")
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["attr"] == "timeline"
+
+
+def test_an_invalid_timeline_on_patch_changes_nothing(owner_client, owner):
+    project = ProjectFactory(owner=owner)
+    response = owner_client.patch(f"/api/projects/{project.id}/", {"timeline": {"tracks": "none"}, "name": "x"},
+                                  format="json")
+    assert response.status_code == 400
+    assert response.json()["errors"][0] == {"code": "invalid_type", "detail": "tracks must be a list (got text)",
+                                            "attr": "timeline.tracks"}
+    project.refresh_from_db()
+    assert (project.name, project.version) != ("x", 2)
+
+
+def test_delete_removes_the_project(owner_client, owner):
+    project = ProjectFactory(owner=owner)
+    assert owner_client.delete(f"/api/projects/{project.id}").status_code == 204
+    assert not Project.objects.filter(pk=project.pk).exists()
+    assert owner_client.get(f"/api/projects/{project.id}").status_code == 404
+
+
+def test_paths_answer_with_and_without_a_trailing_slash(owner_client, owner):
+    project = ProjectFactory(owner=owner)
+    for url in ("/api/projects", "/api/projects/", f"/api/projects/{project.id}", f"/api/projects/{project.id}/"):
+        assert owner_client.get(url).status_code == 200, url
+
+
+def test_anonymous_clients_get_401(client, owner):
+    project = ProjectFactory(owner=owner)
+    assert client.get("/api/projects/").status_code == 401
+    assert client.get(f"/api/projects/{project.id}/").status_code == 401
+
+
+def test_an_unknown_id_is_a_json_404(owner_client):
+    for url in ("/api/projects/00000000-0000-0000-0000-000000000000", "/api/projects/not-a-uuid"):
+        response = owner_client.get(url)
+        assert response.status_code == 404
+        assert response.json()["type"] == "client_error"
