@@ -10,7 +10,14 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import log_in, screenshot
-from tests.factories import ProjectFactory, RenderJobFactory
+from tests.factories import (
+    ProjectFactory,
+    RenderJobFactory,
+    audio_asset,
+    image_asset,
+    timeline_using,
+    video_asset,
+)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
@@ -208,3 +215,50 @@ def test_a_change_from_another_tab_is_a_conflict_offering_reload(page, browser_c
     expect(page.locator(".tl-marker")).to_have_count(1)
     expect(page.locator(".clip-text")).to_have_count(0)
     other.close()
+
+
+def test_clips_move_by_drag_and_keyboard_and_the_view_is_saved(page, owner):
+    video, audio, image = video_asset(owner, name="clip.mp4"), audio_asset(owner, name="tone.wav"), \
+        image_asset(owner, name="still.png")
+    project = ProjectFactory(owner=owner, name="Arrange",
+                             timeline=timeline_using(video=video, audio=audio, image=image, title="Hi"))
+    log_in(page)
+    open_editor(page, project.id)
+    for name, kind in (("clip.mp4", "Video"), ("tone.wav", "Audio"), ("still.png", "Image")):
+        expect(page.locator(".bin-item", has_text=name).locator(".badge")).to_have_text(kind)
+
+    still = page.locator('.tl-clip[data-clip-id="c2"]')
+    box = still.bounding_box()
+    page.mouse.move(box["x"] + 10, box["y"] + 20)
+    page.mouse.down()
+    page.mouse.move(box["x"] + 50, box["y"] + 20, steps=5)
+    page.mouse.move(box["x"] + 100, box["y"] + 20, steps=5)  # 90 px at 60 px/s: 1.5 s later
+    page.mouse.up()
+    expect(page.get_by_label("Start on the timeline (s)")).to_have_value("3.5")
+    saved(page)
+
+    still.focus()
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press("Shift+ArrowRight")
+    expect(page.get_by_label("Start on the timeline (s)")).to_have_value("4.6")
+    page.locator('.tl-clip[data-clip-id="c2"]').press("Delete")
+    expect(page.locator('.tl-clip[data-clip-id="c2"]')).to_have_count(0)
+
+    page.get_by_role("button", name="Zoom in").click()
+    page.get_by_role("button", name="Zoom in").click()
+    expect(page.locator("#zoom-level")).to_have_text("225 %")
+    ruler = page.locator(".tl-ruler").bounding_box()
+    page.mouse.click(ruler["x"] + 135 * 2, ruler["y"] + 10)  # 135 px per second at 225 %: 2 s
+    expect(page.locator("#current-time")).to_have_text("0:02.00")
+    page.get_by_role("button", name="Add marker").click()
+    page.get_by_label("Label").fill("Chorus")
+    page.get_by_label("Label").press("Enter")
+    saved(page)
+
+    page.reload()
+    page.locator("body[data-editor-ready]").wait_for()
+    expect(page.locator("#zoom-level")).to_have_text("225 %")
+    expect(page.locator("#current-time")).to_have_text("0:02.00")
+    expect(page.get_by_role("button", name="Marker Chorus at 0:02.00")).to_be_visible()
+    expect(page.locator('.tl-clip[data-clip-id="c2"]')).to_have_count(0)
+    expect(page.locator(".tl-clip")).to_have_count(3)

@@ -12,7 +12,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import log_in, screenshot
-from tests.factories import ProjectFactory
+from tests.factories import ProjectFactory, timeline_using, video_asset
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
@@ -142,3 +142,22 @@ def test_renders_page_follows_renders_live_and_filters_by_status(page, owner, ap
     expect(page.locator("#jobs-empty")).to_be_visible()
     page.get_by_label("Show").select_option("SUCCEEDED")
     expect(row).to_have_count(1)
+
+
+def test_a_failed_render_is_explained_in_words_and_can_be_retried(page, owner):
+    asset = video_asset(owner, name="gone.mp4")
+    project = ProjectFactory(owner=owner, name="Missing media", timeline=timeline_using(video=asset))
+    asset.file.storage.delete(asset.file.name)  # the media vanishes from storage after it was placed
+    log_in(page)
+    open_editor(page, project)
+    drawer = start_render(page, "draft")
+    expect(drawer.locator(".job-status .badge")).to_have_text("Failed", timeout=60_000)
+    error = drawer.locator(".job-error")
+    expect(error).to_contain_text("The render failed.")
+    text = error.inner_text()
+    assert "c1" in text, text  # the message names the clip
+    assert "{" not in text and "Traceback" not in text and "/" not in text, text
+    expect(drawer.get_by_role("button", name="Retry")).to_be_visible()
+    drawer.get_by_role("button", name="Retry").click()
+    expect(drawer.locator(".job-status .badge")).to_have_text("Failed", timeout=60_000)
+    expect(drawer.locator(".recent-renders")).to_be_visible()

@@ -103,17 +103,19 @@ export class TimelineView {
     });
     ruler.addEventListener("pointerdown", (event) => {
       if (event.button !== 0) return;
-      const rect = ruler.getBoundingClientRect();
-      const seek = (clientX) => this.editor.setTime(Math.max(0, (clientX - rect.left) / this.pps));
-      seek(event.clientX);
-      ruler.setPointerCapture(event.pointerId);
+      // Seeking redraws the ruler, so the gesture is followed on the window, not on this element.
+      const left = ruler.getBoundingClientRect().left;
+      const seek = (clientX) => this.editor.setTime(Math.max(0, (clientX - left) / this.pps));
       const move = (e) => seek(e.clientX);
       const up = () => {
-        ruler.removeEventListener("pointermove", move);
-        ruler.removeEventListener("pointerup", up);
+        window.removeEventListener("pointermove", move);
+        window.removeEventListener("pointerup", up);
+        window.removeEventListener("pointercancel", up);
       };
-      ruler.addEventListener("pointermove", move);
-      ruler.addEventListener("pointerup", up);
+      window.addEventListener("pointermove", move);
+      window.addEventListener("pointerup", up);
+      window.addEventListener("pointercancel", up);
+      seek(event.clientX);
     });
     return h("div", { class: "tl-row tl-ruler-row" },
       h("div", { class: "tl-head tl-corner" }, formatTimecode((this.editor.doc.view || {}).current_time)),
@@ -243,7 +245,6 @@ export class TimelineView {
     const drag = this.drag;
     let proposed = original;
     let targetTrackId = track.id;
-    element.setPointerCapture(event.pointerId);
     const move = (e) => {
       const dx = e.clientX - startX;
       if (!drag.moved && Math.abs(dx) < 4 && Math.abs(e.clientY - event.clientY) < 8) return;
@@ -260,19 +261,20 @@ export class TimelineView {
       if (under && targetTrackId !== track.id) under.classList.add("drop-target");
     };
     const up = () => {
-      element.removeEventListener("pointermove", move);
-      element.removeEventListener("pointerup", up);
-      element.removeEventListener("pointercancel", up);
+      window.removeEventListener("pointermove", move);
+      window.removeEventListener("pointerup", up);
+      window.removeEventListener("pointercancel", up);
       if (drag.moved) {
+        this.editor.selection = { clipId: clip.id }; // the dragged clip is the one being worked on
         this.editor.moveClip(clip.id, { start: proposed, trackId: targetTrackId });
         setTimeout(() => { this.drag = null; }, 0);
       } else {
         this.drag = null;
       }
     };
-    element.addEventListener("pointermove", move);
-    element.addEventListener("pointerup", up);
-    element.addEventListener("pointercancel", up);
+    window.addEventListener("pointermove", move);
+    window.addEventListener("pointerup", up);
+    window.addEventListener("pointercancel", up);
   }
 
   _onKey(event) {
