@@ -212,6 +212,11 @@ def project_update(
     A conditional UPDATE, not read-modify-write: of two saves based on the same version exactly one
     wins, the other gets VersionConflict with the current version.
     """
+    if expected_version is not None:
+        # A save based on an old version is a conflict whatever else is wrong with it: say that first.
+        current = Project.objects.filter(pk=project.pk).values_list("version", flat=True).first()
+        if current is not None and current != expected_version:
+            raise VersionConflict(current_version=current, sent_version=expected_version)
     changes: dict[str, Any] = {}
     if name is not _UNSET:
         changes["name"] = name

@@ -189,3 +189,43 @@ def test_an_unknown_id_is_a_json_404(owner_client):
         response = owner_client.get(url)
         assert response.status_code == 404
         assert response.json()["type"] == "client_error"
+
+
+def test_a_stale_save_is_a_conflict_even_if_its_timeline_is_also_broken(owner_client, owner):
+    project = ProjectFactory(owner=owner)
+    owner_client.patch(f"/api/projects/{project.id}/", {"name": "v2"}, format="json")
+    response = owner_client.patch(f"/api/projects/{project.id}/", {"timeline": {"tracks": 1}, "version": 1},
+                                  format="json")
+    assert response.status_code == 409
+
+
+def test_two_simultaneous_saves_of_the_same_version_yield_one_winner(transactional_db, owner):
+    import threading
+
+    from django.db import connection
+
+    from projects.errors import VersionConflict
+    from projects.services import project_update
+
+    project = ProjectFactory(owner=owner)
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def save(name: str) -> None:
+        try:
+            barrier.wait()
+            project_update(project=Project.objects.get(pk=project.pk), name=name, expected_version=1)
+            outcomes.append("saved")
+        except VersionConflict:
+            outcomes.append("conflict")
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=save, args=(name,)) for name in ("tab a", "tab b")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sorted(outcomes) == ["conflict", "saved"]
+    assert Project.objects.get(pk=project.pk).version == 2

@@ -1,26 +1,82 @@
-"""Create the demo user and a demo project for `make run`, once; print how to log in."""
+"""Create the demo user, sample media and a demo project for `make run`, once; print how to log in.
+
+The sample media is generated with ffmpeg's lavfi sources (colour bars, a test pattern, a tone) and goes
+through the same upload service as any user's file, so the demo shows real probed assets with
+thumbnails and filmstrips. Running the command again changes nothing that is already there.
+"""
 
 from __future__ import annotations
+
+import tempfile
+from pathlib import Path
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from projects.models import Project
+from projects import sample_media, services
+from projects.models import MediaAsset, Project
+from projects.timeline import timeline_asset_ids
 
 DEMO_USERNAME = "demo"
 DEMO_PASSWORD = "cutline-demo"  # noqa: S105 - a local demo login, printed to the console on purpose
 DEMO_PROJECT_NAME = "Demo: colour bars and a tone"
 
+BARS = "Colour bars.mp4"
+PATTERN = "Test pattern.mp4"
+TONE = "Tone 220 Hz.wav"
+
+
+def _make_sample(name: str, directory: Path) -> Path:
+    path = directory / name.replace(" ", "_")
+    if name == BARS:
+        return sample_media.make_video(path, seconds=4.0, width=640, height=360, source="smptebars", tone_hz=1000)
+    if name == PATTERN:
+        return sample_media.make_video(path, seconds=4.0, width=640, height=360, source="testsrc2", tone_hz=None)
+    return sample_media.make_audio(path, seconds=8.0, tone_hz=220, volume=0.5)
+
+
+def demo_timeline(assets: dict[str, MediaAsset]) -> dict:
+    bars, pattern, tone = assets[BARS], assets[PATTERN], assets[TONE]
+    return {
+        "schema": 1,
+        "output": {"width": 1280, "height": 720, "fps": 30, "background": "#000000"},
+        "tracks": [
+            {"id": "v1", "kind": "video", "muted": False, "clips": [
+                {"id": "c1", "asset_id": str(bars.id), "start": 0.0, "in": 0.0, "out": 4.0, "volume": 0.2,
+                 "fit": "contain", "transition": {"type": "fade", "duration": 0.5}},
+                {"id": "c2", "asset_id": str(pattern.id), "start": 3.5, "in": 0.0, "out": 4.0,
+                 "fit": "contain", "transition": {"type": "crossfade", "duration": 0.5}},
+            ]},
+            {"id": "t1", "kind": "text", "clips": [
+                {"id": "x1", "text": "Welcome to Cutline", "start": 0.5, "duration": 3.0,
+                 "style": {"size": 64, "color": "#ffffff", "position": "bottom"}},
+            ]},
+            {"id": "a1", "kind": "audio", "muted": False, "clips": [
+                {"id": "m1", "asset_id": str(tone.id), "start": 0.0, "in": 0.0, "out": 7.5, "volume": 0.3,
+                 "fade_in": 0.5, "fade_out": 1.0},
+            ]},
+        ],
+        "markers": [{"time": 3.5, "label": "Crossfade"}],
+        "view": {"current_time": 0.0, "zoom": 1.0},
+    }
+
 
 class Command(BaseCommand):
-    help = "Create the demo user (superuser) and demo project if they do not exist yet."
+    help = "Create the demo user (superuser), its sample media and the demo project if they do not exist yet."
 
     def add_arguments(self, parser):
         parser.add_argument("--base-url", default="http://127.0.0.1:8000")
 
-    @transaction.atomic
     def handle(self, *args, base_url: str, **options):
+        user = self._demo_user()
+        assets = self._demo_assets(user)
+        project = self._demo_project(user, assets)
+        self.stdout.write(f"Demo login: {DEMO_USERNAME} / {DEMO_PASSWORD}")
+        self.stdout.write(f"Demo project: {base_url}/projects/{project.id}/")
+
+    @transaction.atomic
+    def _demo_user(self):
         User = get_user_model()
         user, created = User.objects.get_or_create(
             username=DEMO_USERNAME, defaults={"is_staff": True, "is_superuser": True}
@@ -28,8 +84,31 @@ class Command(BaseCommand):
         if created:
             user.set_password(DEMO_PASSWORD)
             user.save(update_fields=["password"])
-        project = Project.objects.filter(owner=user, name=DEMO_PROJECT_NAME).first()
+        return user
+
+    def _demo_assets(self, user) -> dict[str, MediaAsset]:
+        assets: dict[str, MediaAsset] = {}
+        for asset in MediaAsset.objects.filter(owner=user, name__in=[BARS, PATTERN, TONE]).order_by("created_at"):
+            if asset.file and asset.file.storage.exists(asset.file.name):
+                assets.setdefault(asset.name, asset)
+        missing = [name for name in (BARS, PATTERN, TONE) if name not in assets]
+        if missing:
+            with tempfile.TemporaryDirectory(prefix="cutline-demo-") as tmp:
+                for name in missing:
+                    path = _make_sample(name, Path(tmp))
+                    assets[name] = services.asset_create_from_path(owner=user, path=path, name=name)
+                    self.stdout.write(f"Sample media: {name} ({assets[name].duration:.1f} s)")
+        return assets
+
+    def _demo_project(self, user, assets: dict[str, MediaAsset]) -> Project:
+        project = Project.objects.filter(owner=user, name=DEMO_PROJECT_NAME).order_by("created_at").first()
         if project is None:
-            project = Project.objects.create(owner=user, name=DEMO_PROJECT_NAME)
-        self.stdout.write(f"Demo login: {DEMO_USERNAME} / {DEMO_PASSWORD}")
-        self.stdout.write(f"Demo project: {base_url}/projects/{project.id}/")
+            return services.project_create(owner=user, name=DEMO_PROJECT_NAME, timeline=demo_timeline(assets),
+                                           description="Colour bars crossfading into a test pattern, with a title "
+                                                       "and a tone. Press Render.")
+        in_library = {str(pk) for pk in MediaAsset.objects.filter(owner=user).values_list("id", flat=True)}
+        used = timeline_asset_ids(project.timeline)
+        if not used or not used <= in_library:
+            # Made by an older seed (empty timeline) or its media was deleted: point it at the samples again.
+            project = services.project_update(project=project, timeline=demo_timeline(assets))
+        return project
