@@ -86,3 +86,20 @@ def test_retry_action_creates_a_new_job(admin_client, jobs, redis_conn):
 def test_staff_without_permissions_cannot_see_jobs(client, jobs):
     client.force_login(UserFactory(username="helpdesk", is_staff=True))
     assert client.get("/admin/jobs/renderjob/").status_code == 403
+
+
+def test_job_page_links_to_the_result_and_the_link_downloads_it(admin_client, owner):
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import default_storage
+
+    job = RenderJobFactory(project=ProjectFactory(owner=owner))
+    services.job_claim(job_id=job.id)
+    name = default_storage.save(f"renders/{owner.pk}/{job.id}/render.mp4", ContentFile(b"mp4-bytes"))
+    services.job_succeed(job_id=job.id, attempt=1, result=services.StoredResult(
+        result_file=name, poster="", sha256="0" * 64, size_bytes=9, duration=1.0, width=320, height=180,
+        fps=30.0, render_path="ffmpeg"))
+    html = admin_client.get(f"/admin/jobs/renderjob/{job.id}/change/").content.decode()
+    link = f"/admin/jobs/renderjob/{job.id}/result/"
+    assert link in html
+    response = admin_client.get(link)
+    assert response.status_code == 200 and b"".join(response.streaming_content) == b"mp4-bytes"

@@ -177,3 +177,9 @@ def test_published_names_the_newest_succeeded_render(owner_client, project, job)
     assert body["download_url"] == f"/api/jobs/{job.id}/result"
     assert body["duration"] == 2.0 and body["published_at"].endswith("Z")
     assert body["thumbnail_url"] == f"/api/jobs/{job.id}/thumbnail"
+
+
+def test_openapi_schema_documents_the_job_endpoints(client):
+    schema = client.get("/api/schema/").content.decode()
+    for path in ("/api/jobs/{id}/cancel", "/api/projects/{project_id}/renders", "/api/jobs/{id}/result"):
+        assert path in schema

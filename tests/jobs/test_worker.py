@@ -11,6 +11,8 @@ import pytest
 from django.conf import settings
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
+from rq.job import Job as RQJob
+from rq.job import JobStatus
 
 from jobs import services
 from jobs.models import RenderJob
@@ -139,6 +141,9 @@ def test_a_worker_that_ignores_cancel_is_stopped_by_the_sweeper(owner, make_proj
     assert services.overdue_cancels_stop() == 1
 
     assert job_status(job_id).status == "CANCELED"
+    # The work horse was killed by RQ's stop-job command (not a cooperative stop).
+    rq_job = RQJob.fetch(job_id, connection=services.queue_connection())
+    wait_for(lambda: rq_job.get_status(refresh=True) == JobStatus.STOPPED, timeout=5, what="RQ to stop the job")
     wait_for(lambda: not encoder_pids(scratch), timeout=5, what="no encoder left")
     wait_for(lambda: work_dirs() == [], timeout=5, what="the scratch directory to be removed")
     assert stored_files(media_root) == []
