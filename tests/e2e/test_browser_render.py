@@ -136,6 +136,7 @@ def test_renders_page_follows_renders_live_and_filters_by_status(page, owner, ap
     expect(row).to_contain_text("Listed")
     expect(row.locator(".badge")).to_have_text("Done", timeout=60_000)
     expect(row.get_by_role("link", name="Download")).to_be_visible()
+    screenshot(page, "renders.png")
 
     page.get_by_label("Show").select_option("FAILED")
     expect(row).to_have_count(0)
