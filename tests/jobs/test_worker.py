@@ -77,8 +77,8 @@ def test_sigkill_of_the_worker_mid_render_is_retried_by_another_worker(owner, ma
     doomed = processes.worker()
     processes.sweeper()
     client = token_client(owner)
-    # Long enough to be caught mid-encode: 1080p from 12 s of clips.
-    job_id = submit(client, make_project(repeat=6), preset="full_hd")
+    # Long enough to be caught mid-encode, short enough to render twice: 720p from 12 s of clips.
+    job_id = submit(client, make_project(repeat=6), preset="hd")
     wait_for(lambda: job_status(job_id).status == "RUNNING" and job_status(job_id).phase == "ENCODE",
              timeout=60, interval=0.05, what="the render to be encoding")
     killed_at = time.monotonic()
@@ -86,7 +86,9 @@ def test_sigkill_of_the_worker_mid_render_is_retried_by_another_worker(owner, ma
     rescuer = processes.worker()
 
     job = wait_for_status(job_id, TERMINAL, timeout=90, proc=rescuer)
-    assert time.monotonic() - killed_at < 90
+    recovered_in = time.monotonic() - killed_at
+    print(f"\nSIGKILL → SUCCEEDED on attempt {job.attempt} in {recovered_in:.1f} s")
+    assert recovered_in < 90
     assert job.status == "SUCCEEDED", (job.error_code, job.error_message)
     assert job.attempt == 2
     messages = list(job.events.values_list("payload__message", flat=True))
@@ -96,7 +98,7 @@ def test_sigkill_of_the_worker_mid_render_is_retried_by_another_worker(owner, ma
 def test_sigkill_on_the_last_attempt_fails_with_worker_lost(owner, make_project, processes, scratch):
     doomed = processes.worker()
     processes.sweeper(RENDER_MAX_ATTEMPTS="1")
-    job_id = submit(token_client(owner), make_project(repeat=6), preset="full_hd")
+    job_id = submit(token_client(owner), make_project(repeat=6), preset="hd")
     wait_for(lambda: job_status(job_id).phase == "ENCODE", timeout=60, interval=0.05, what="encoding")
     kill_session(doomed, scratch)
 
@@ -119,7 +121,9 @@ def test_cancel_of_pending_and_running_jobs(owner, make_project, processes, scra
     asked_at = time.monotonic()
     assert client.post(f"/api/jobs/{running_id}/cancel").status_code == 202
     job = wait_for_status(running_id, TERMINAL, timeout=10, proc=worker)
-    assert job.status == "CANCELED" and time.monotonic() - asked_at < 10
+    canceled_in = time.monotonic() - asked_at
+    print(f"\nRUNNING cancel → CANCELED in {canceled_in:.2f} s")
+    assert job.status == "CANCELED" and canceled_in < 10
     wait_for(lambda: not encoder_pids(scratch), timeout=3, what="no encoder left")
     assert work_dirs() == [] and stored_files(media_root) == []
     assert client.get(f"/api/jobs/{running_id}/result").status_code == 404
