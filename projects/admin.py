@@ -86,9 +86,9 @@ class MediaAssetAdmin(admin.ModelAdmin):
         field = getattr(asset, which)
         if not field:
             raise Http404
-        content_type = "image/png" if field.name.endswith(".png") else "image/jpeg"
-        return ranged_file_response(request, field, content_type=content_type, filename=f"{which}.jpg",
-                                    as_attachment=False)
+        suffix = ".png" if field.name.endswith(".png") else ".jpg"
+        return ranged_file_response(request, field, content_type="image/png" if suffix == ".png" else "image/jpeg",
+                                    filename=f"{which}{suffix}", as_attachment=False)
 
     def _picture(self, asset: MediaAsset, which: str, style: str):
         if not getattr(asset, which):
