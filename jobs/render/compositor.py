@@ -31,6 +31,19 @@ import numpy as np
 from jobs.render.plan import Layer, RenderPlan
 
 AUDIO_CHUNK = 48000  # samples per mixing step
+F_SETPIPE_SZ = 1031  # fcntl.F_SETPIPE_SZ (Linux), named in the fcntl module only from Python 3.10 on some builds
+PIPE_SIZE = 1 << 20
+
+
+def _widen_pipe(fileobj) -> None:
+    """Let a pipe hold a whole frame or more (default: 64 KiB), so a 720p frame crosses in a few
+    system calls and context switches instead of ~40. Best effort: the limit is /proc/sys/fs/pipe-max-size."""
+    try:
+        import fcntl
+
+        fcntl.fcntl(fileobj.fileno(), F_SETPIPE_SZ, PIPE_SIZE)
+    except (OSError, ValueError, AttributeError):
+        pass
 
 
 def _say(line: str) -> None:
@@ -54,6 +67,7 @@ class LayerSource:
         self.background = background
         self.clip = None
         self.still: np.ndarray | None = None  # images and titles: one picture, reused
+        self._widened = None
         canvas_w, canvas_h = plan.output.width, plan.output.height
         # The part of the picture inside the canvas, and where it lands.
         self.src_x, self.src_y = max(0, -layer.x), max(0, -layer.y)
@@ -70,6 +84,11 @@ class LayerSource:
         try:
             if layer.kind == "video":
                 self.clip = VideoFileClip(layer.path, audio=False, target_resolution=(layer.width, layer.height))
+                first = self.source_time(layer.start)
+                if first * self.clip.fps > 5:
+                    # The reader starts at 0 s and would decode, convert and pipe every frame up to the
+                    # clip's in point (up to 100 of them) just to skip them; restart it seeked instead.
+                    self.clip.reader.initialize(first)
             elif layer.kind == "image":
                 reader = FFMPEG_VideoReader(layer.path, check_duration=False, pixel_format="rgba" if layer.alpha
                                             else "rgb24", target_resolution=(layer.width, layer.height))
@@ -98,11 +117,18 @@ class LayerSource:
             self.open()
         if self.still is not None:
             return self.still
+        picture = self.clip.get_frame(self.source_time(frame))
+        proc = self.clip.reader.proc
+        if proc is not None and proc is not self._widened:  # the reader restarts its decoder on a seek
+            _widen_pipe(proc.stdout)
+            self._widened = proc
+        return picture
+
+    def source_time(self, frame: int) -> float:
         layer = self.layer
         src_fps = layer.src_fps or self.fps
         # Half a source frame later: nearest-frame selection, as ffmpeg's fps filter does.
-        t = layer.src_in + (frame - layer.start) / self.fps + 0.5 / src_fps
-        return self.clip.get_frame(t)
+        return layer.src_in + (frame - layer.start) / self.fps + 0.5 / src_fps
 
     def visible(self, picture: np.ndarray) -> np.ndarray:
         return picture[self.src_y : self.src_y + self.vis_h, self.src_x : self.src_x + self.vis_w]
@@ -272,6 +298,7 @@ def composite(plan: RenderPlan, out_path: Path, poster_path: Path) -> None:
     last_use = {id(s): s.layer.end for s in sources}
     encoder = subprocess.Popen(encoder_args(plan, video_path), stdin=subprocess.PIPE, stdout=subprocess.DEVNULL)
     assert encoder.stdin is not None
+    _widen_pipe(encoder.stdin)
     written = 0
     try:
         for interval in intervals(plan, sources):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import sys
 from pathlib import Path
 
@@ -30,6 +31,9 @@ def render_with_moviepy(plan: RenderPlan, out_path: Path, poster_path: Path, wor
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(settings.BASE_DIR), env.get("PYTHONPATH")]))
     env["PYTHONUNBUFFERED"] = "1"
+    # moviepy.config runs `ffplay` once at import to see whether previews are possible (~0.1 s of CPU on
+    # every render); the compositor never previews, so point it at a no-op program.
+    env.setdefault("FFPLAY_BINARY", shutil.which("true") or "/bin/true")
     monitor.encode_started()
     monitor.encode_progress(0.0, f"Encoding frame 0 of {plan.frames}")
     child = ChildProcess(

@@ -130,8 +130,37 @@ def run_quiet(args: Sequence[str], *, timeout: float, log_path: Path) -> int:
         child.stop()
 
 
+def _children(pid: int) -> list[int] | None:
+    """Direct children from /proc/PID/task/*/children (None when the kernel does not provide it)."""
+    found: list[int] = []
+    try:
+        tasks = list(Path(f"/proc/{pid}/task").iterdir())
+    except OSError:
+        return []
+    for task in tasks:
+        try:
+            found.extend(int(item) for item in (task / "children").read_text().split())
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError):
+            continue
+    return found
+
+
 def descendants(pid: int) -> list[int]:
     """Pids of every live descendant of `pid` (from /proc), for tests and memory sampling."""
+    if _children(pid) is None:
+        return _descendants_by_scan(pid)
+    found: list[int] = []
+    stack = [pid]
+    while stack:
+        for child in _children(stack.pop()) or []:
+            found.append(child)
+            stack.append(child)
+    return found
+
+
+def _descendants_by_scan(pid: int) -> list[int]:
     children: dict[int, list[int]] = {}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():

@@ -6,8 +6,10 @@ It generates the reference media itself (three 10 s 1280×720 30 fps H.264 clips
 builds the reference edit (A 1.0–7.0 s, B 2.0–8.0 s, C 0.0–6.0 s, 0.5 s crossfades, a centred title
 over the first 3 s; x264 veryfast crf 23 + AAC 128k at the media's size), and renders it by three
 means in rotating order, `--runs` times: the hand-written ffmpeg command, Cutline's automatic path and
-Cutline's moviepy compositor. It checks that the outputs agree (duration within a frame, average PSNR),
-samples the peak memory of each render's whole process tree (sum of RSS from /proc), and prints last:
+Cutline's moviepy compositor. Each run line shows wall time, CPU time (the process tree's user +
+system; the steadier figure on a busy machine) and peak memory of the whole process tree (RSS summed
+over this process and its descendants, from /proc). It checks that the outputs agree (duration within
+a frame, average PSNR) and prints last:
 
     render_vs_ffmpeg=<median ratio> moviepy_vs_ffmpeg=<median ratio> cutline_s=<median> ffmpeg_s=<median> psnr_db=<min>
 
@@ -17,6 +19,7 @@ Needs no database. `--size 1920x1080` measures a 1080p render (media and output 
 from __future__ import annotations
 
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -39,8 +42,14 @@ TITLE = "Cutline benchmark"
 TITLE_SIZE_720P = 72
 
 
+def _cpu_seconds() -> float:
+    """CPU time of this process and its reaped children (every render reaps its processes)."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
 class TreeMemory:
-    """Peak of the summed RSS of this process and all its descendants, sampled every 20 ms."""
+    """Peak of the summed RSS of this process and all its descendants, sampled every 25 ms."""
 
     def __init__(self) -> None:
         self.peak = 0
@@ -60,7 +69,7 @@ class TreeMemory:
         while not self._stop.is_set():
             total = sum(self._rss(pid) for pid in [me, *descendants(me)])
             self.peak = max(self.peak, total)
-            self._stop.wait(0.02)
+            self._stop.wait(0.025)
 
     def __enter__(self) -> TreeMemory:
         self._thread.start()
@@ -165,13 +174,16 @@ class Command(BaseCommand):
             for name in order[run % 3 :] + order[: run % 3]:  # rotate who goes first
                 out = work / f"run{run}-{name}.mp4"
                 with TreeMemory() as memory:
+                    cpu_before = _cpu_seconds()
                     started = time.perf_counter()
                     means[name](out)
                     elapsed = time.perf_counter() - started
+                    cpu = _cpu_seconds() - cpu_before
                 times[name].append(elapsed)
                 peaks[name] = max(peaks[name], memory.peak)
                 outputs[name] = out
-                self.say(f"run {run + 1} {name:8s} {elapsed:6.2f} s  peak tree RSS {memory.peak / 2**20:6.0f} MiB")
+                self.say(f"run {run + 1} {name:8s} {elapsed:6.2f} s  cpu {cpu:6.2f} s  "
+                         f"peak tree RSS {memory.peak / 2**20:6.0f} MiB")
             reference = probe(outputs["ffmpeg"])
             for name in ("auto", "moviepy"):
                 facts = probe(outputs[name])
