@@ -155,6 +155,15 @@ def test_a_concat_list_is_refused(owner_client, media_root, tmp_path):
     assert "playlist or a list of other files" in body["errors"][0]["detail"]
 
 
+def test_a_video_whose_pictures_cannot_be_decoded_is_refused(owner_client, media_root, tmp_path):
+    """The header (moov) is intact, so ffprobe is satisfied, but the frames were cut off."""
+    data = sample_file("video", seconds=2.0).read_bytes()
+    path = tmp_path / "cut.mp4"
+    path.write_bytes(data[: data.find(b"mdat") + 204])
+    body = assert_refused(upload(owner_client, path), media_root)
+    assert body["errors"][0]["detail"] == "The file could not be decoded: no picture or sound could be read from it."
+
+
 @pytest.fixture
 def listener():
     """A TCP listener on 127.0.0.1 that records whether anything connected to it."""
