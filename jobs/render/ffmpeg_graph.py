@@ -8,8 +8,8 @@ How the plan maps onto filters:
 - When the first track is a video track it becomes the base stream directly: its clips and background
   gaps joined by `concat`, crossfades by `xfade`, fades by `fade` to the background colour (no alpha,
   no overlay: the same shape as a hand-written command). Otherwise the base is the background colour.
-- Every later track is overlaid in order: video tracks as runs of touching clips (yuva420p, alpha fades),
-  delayed to their start, title images enabled over their frames.
+- Every later track is overlaid in order: each video clip on its own (yuva420p, alpha ramps), delayed
+  to its start; title images enabled over their frames.
 - Audio: each part trimmed, resampled to 48 kHz stereo, scaled, faded (`afade`, linear like moviepy's),
   delayed by whole samples and summed by `amix` without normalisation, padded/trimmed to the video length.
 The poster frame is a second output of the same run. Progress comes from `-progress pipe:1`.
@@ -66,15 +66,14 @@ class FilterGraph:
         return self.plan.output
 
     # --- video pieces ---
-    def gap(self, frames: int, *, alpha: bool = False) -> str:
+    def gap(self, frames: int) -> str:
         o = self.out
-        color = "black@0.0" if alpha else o.background_hex
-        fmt = "yuva420p" if alpha else "yuv420p"
+        label = self.label("g")
         self.chains.append(
-            f"color=c={color}:s={o.width}x{o.height}:r={o.fps_expr}:d={_sec((frames + 1) / o.fps)},"
-            f"format={fmt},trim=end_frame={frames},setsar=1[{(lbl := self.label('g'))}]"
+            f"color=c={o.background_hex}:s={o.width}x{o.height}:r={o.fps_expr}:d={_sec((frames + 1) / o.fps)},"
+            f"format=yuv420p,trim=end_frame={frames},setsar=1[{label}]"
         )
-        return lbl
+        return label
 
     def placement(self, layer: Layer, *, pad: bool, alpha: bool) -> str:
         """crop/pad filters that put the scaled picture where the plan says."""
@@ -126,13 +125,13 @@ class FilterGraph:
         source = f"{index}:v"
         return self.chain([source], ",".join([head, *fades]), "s")
 
-    def join(self, layers: list[Layer], *, pad: bool, alpha: bool, total: int | None) -> tuple[str, int]:
-        """One stream of a track's clips (with background gaps when `total` is set), `concat` and `xfade`."""
+    def join(self, layers: list[Layer], total: int) -> str:
+        """The base stream: a track's clips and background gaps over `total` frames, `concat` and `xfade`."""
         pending: list[str] = []
         acc: str | None = None
         acc_frames = 0
         pending_frames = 0
-        cursor = layers[0].start if total is None else 0
+        cursor = 0
 
         def flush() -> None:
             nonlocal acc, acc_frames, pending, pending_frames
@@ -152,42 +151,35 @@ class FilterGraph:
             if layer.crossfade and (acc or pending):
                 flush()
                 overlap = min(layer.fade_in, acc_frames)
-                seg = self.segment(layer, pad=pad, alpha=alpha, fade_in=False)
+                seg = self.segment(layer, pad=True, alpha=False, fade_in=False)
                 offset = (acc_frames - overlap) / self.out.fps
                 acc = self.chain([acc, seg], f"xfade=transition=fade:duration={_sec(overlap / self.out.fps)}"
                                             f":offset={_sec(offset)}", "x")
                 acc_frames += layer.frames - overlap
             else:
                 if layer.start > cursor:
-                    pending.append(self.gap(layer.start - cursor, alpha=alpha))
+                    pending.append(self.gap(layer.start - cursor))
                     pending_frames += layer.start - cursor
-                pending.append(self.segment(layer, pad=pad, alpha=alpha, fade_in=True))
+                pending.append(self.segment(layer, pad=True, alpha=False, fade_in=True))
                 pending_frames += layer.frames
             cursor = layer.end
-        if total is not None and cursor < total:
-            pending.append(self.gap(total - cursor, alpha=alpha))
+        if cursor < total:
+            pending.append(self.gap(total - cursor))
             pending_frames += total - cursor
         flush()
         assert acc is not None
-        return acc, acc_frames
-
-    def runs(self, layers: list[Layer]) -> list[list[Layer]]:
-        """Groups of clips that touch or crossfade; a gap starts a new group."""
-        groups: list[list[Layer]] = []
-        for layer in layers:
-            if groups and layer.start <= groups[-1][-1].end:
-                groups[-1].append(layer)
-            else:
-                groups.append([layer])
-        return groups
+        return acc
 
     def overlay_track(self, canvas: str, layers: list[Layer]) -> str:
-        for run in self.runs(layers):
-            start = run[0].start
-            single = len(run) == 1 and not run[0].full_frame
-            stream, _ = self.join(run, pad=not single, alpha=True, total=None)
-            x, y = (max(0, run[0].x), max(0, run[0].y)) if single else (0, 0)
-            shifted = self.chain([stream], f"setpts=PTS+{start}", "r")
+        """A later track: each clip overlaid on its own, delayed to its start, fading by its alpha.
+
+        One overlay per clip (rather than xfade within the track) keeps the compositing model exact:
+        a crossfading clip ramps in over the previous one, which stays opaque beneath it.
+        """
+        for layer in layers:
+            stream = self.segment(layer, pad=layer.full_frame, alpha=True, fade_in=True)
+            shifted = self.chain([stream], f"setpts=PTS+{layer.start}", "r")
+            x, y = (0, 0) if layer.full_frame else (max(0, layer.x), max(0, layer.y))
             canvas = self.chain([canvas, shifted], f"overlay=x={x}:y={y}:eof_action=pass:repeatlast=0", "o")
         return canvas
 
@@ -211,7 +203,7 @@ class FilterGraph:
         canvas: str | None = None
         if order and by_track[order[0]][0].full_frame:
             # The first video track with nothing beneath it: its clips and gaps form the base directly.
-            canvas, _ = self.join(by_track[order[0]], pad=True, alpha=False, total=plan.frames)
+            canvas = self.join(by_track[order[0]], plan.frames)
             order = order[1:]
         if canvas is None:
             canvas = self.gap(plan.frames)

@@ -1,26 +1,39 @@
 """One timeline using every v1 feature, rendered by both paths: each output is right, and they agree.
 
 Features: video with in/out, an image, fit contain/cover, crossfade, fade (dip to the background),
-a second video track (picture over picture, transparent around it, fading in), two titles, clip sound
+a second video track (picture over picture, transparent around it, fading in, then crossfading to a
+transparent PNG of another shape), two titles, clip sound
 following the transitions, an audio track with volume and fades, a background colour, the output size.
 """
 
 from __future__ import annotations
 
 import pytest
+from PIL import Image, ImageDraw
 
 from jobs.render import render_timeline
 from jobs.render.quality import audio_rms_db, probe, sampled_psnr
-from tests.jobs.render.conftest import audio, image, timeline, video
+from tests.jobs.render.conftest import audio, image, source, timeline, video
 
 FPS = 30
 FRAMES = 120  # 4.0 s
 
 
-def feature_timeline() -> tuple[dict, dict]:
+def transparent_badge(path):
+    """A 120×60 RGBA PNG: an orange disc and a half-transparent bar on a transparent ground."""
+    badge = Image.new("RGBA", (120, 60), (0, 0, 0, 0))
+    draw = ImageDraw.Draw(badge)
+    draw.ellipse((4, 4, 56, 56), fill=(255, 140, 0, 255))
+    draw.rectangle((60, 20, 116, 40), fill=(40, 200, 255, 128))
+    badge.save(path)
+    return path
+
+
+def feature_timeline(workdir) -> tuple[dict, dict]:
     assets = {
-        "a": video("a", seconds=3.0, source="testsrc2", tone_hz=440),
-        "b": video("b", seconds=2.0, width=240, height=180, source="testsrc", tone_hz=660),
+        "g": source("g", transparent_badge(workdir / "badge.png"), "image"),
+        "a": video("a", seconds=3.0, source="testsrc", tone_hz=440),
+        "b": video("b", seconds=2.0, width=240, height=180, source="testsrc2", tone_hz=660),
         "p": video("p", seconds=1.5, width=160, height=120, source="rgbtestsrc", tone_hz=880),
         "i": image("i", width=64, height=48, source="smptebars"),
         "m": audio("m", seconds=3.0, tone_hz=330),
@@ -37,6 +50,8 @@ def feature_timeline() -> tuple[dict, dict]:
         {"id": "v2", "kind": "video", "muted": False, "clips": [
             {"id": "p1", "asset_id": "p", "start": 0.5, "in": 0.0, "out": 1.0, "volume": 1.0, "fit": "contain",
              "transition": {"type": "fade", "duration": 0.2}},
+            {"id": "p2", "asset_id": "g", "start": 1.3, "duration": 1.0, "fit": "contain",
+             "transition": {"type": "crossfade", "duration": 0.2}},
         ]},
         {"id": "t1", "kind": "text", "clips": [
             {"id": "x1", "text": "Cutline", "start": 0.0, "duration": 1.2,
@@ -55,8 +70,8 @@ def feature_timeline() -> tuple[dict, dict]:
 
 @pytest.fixture(scope="module")
 def renders(tmp_path_factory):
-    document, assets = feature_timeline()
     out = tmp_path_factory.mktemp("features")
+    document, assets = feature_timeline(out)
     return {
         path: render_timeline(document, assets, "project", out / f"{path}.mp4", path=path)
         for path in ("ffmpeg", "moviepy")
@@ -83,8 +98,9 @@ def test_both_paths_agree_on_duration_within_a_frame(renders):
 
 def test_both_paths_draw_the_same_pictures(renders):
     # Every kind of moment: title over video, picture-in-picture fading in, the crossfade to the
-    # image, the dip to the background, the cover-cropped clip under the lower title, the last frame.
-    frames = [0, 10, 16, 20, 25, 30, 37, 44, 50, 60, 70, 72, 75, 78, 82, 90, 100, 119]
+    # image, the picture crossfading to the transparent badge, the dip to the background, the
+    # cover-cropped clip under the lower title, the last frame.
+    frames = [0, 10, 16, 20, 25, 30, 37, 40, 42, 44, 50, 60, 66, 70, 72, 75, 78, 82, 90, 100, 119]
     assert sampled_psnr(renders["ffmpeg"].path, renders["moviepy"].path, frames) >= 30.0
 
 
