@@ -11,9 +11,9 @@ from __future__ import annotations
 from urllib.parse import parse_qs
 
 from channels.auth import AuthMiddlewareStack
-from channels.db import database_sync_to_async
 from django.contrib.auth.models import AnonymousUser
 
+from realtime.selectors import db_read
 from realtime.tickets import ticket_user
 
 
@@ -32,5 +32,5 @@ class WebSocketAuthMiddleware:
         ticket = query_ticket(scope)
         if ticket is None:
             return await self.session_stack(scope, receive, send)
-        user = await database_sync_to_async(ticket_user)(ticket)
+        user = await db_read(ticket_user)(ticket)
         return await self.inner(dict(scope, user=user or AnonymousUser()), receive, send)

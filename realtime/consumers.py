@@ -13,12 +13,11 @@ import logging
 from typing import Any
 
 from channels.consumer import get_handler_name
-from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from realtime import presence
 from realtime.events import TERMINAL_TYPES, group_for_job, group_for_owner
-from realtime.selectors import active_job_snapshots, job_snapshot_for, stored_events
+from realtime.selectors import active_job_snapshots, db_read, job_snapshot_for, stored_events
 
 logger = logging.getLogger(__name__)
 
@@ -62,7 +61,7 @@ class _JobEventsConsumer(AsyncJsonWebsocketConsumer):
             self.group = group
         except Exception as exc:
             logger.warning("websocket for user %s: channel layer unavailable: %s", user.pk, exc)
-        snapshots = await database_sync_to_async(self.read_snapshots)(user)
+        snapshots = await db_read(self.read_snapshots)(user)
         if snapshots is None:
             await self.leave_groups()
             await self.close(CLOSE_NO_SUCH_JOB)
@@ -128,7 +127,7 @@ class _JobEventsConsumer(AsyncJsonWebsocketConsumer):
             await self.catch_up(message["job_id"], before=None)
 
     async def catch_up(self, job_id: str, *, before: int | None) -> None:
-        events = await database_sync_to_async(stored_events)(
+        events = await db_read(stored_events)(
             job_id=job_id, after=self.seen.get(job_id, 0), before=before
         )
         for event in events:

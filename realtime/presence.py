@@ -21,10 +21,11 @@ import time
 from collections.abc import Iterable
 from typing import Protocol
 
-from channels.db import database_sync_to_async
 from django.conf import settings
 from redis import asyncio as aioredis
 from redis.exceptions import RedisError
+
+from realtime.selectors import db_read
 
 logger = logging.getLogger(__name__)
 
@@ -109,7 +110,7 @@ class _LoopPresence:
         if not wanted:
             self.behind = {}
             return
-        latest = await database_sync_to_async(_last_seqs)(wanted.keys())
+        latest = await db_read(_last_seqs)(wanted.keys())
         behind: dict[tuple[str, str], int] = {}
         nudges: list[tuple[str, str]] = []
         for job_id, entries in wanted.items():

@@ -18,7 +18,6 @@ import time
 from collections.abc import AsyncIterator
 from typing import Any
 
-from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
@@ -26,7 +25,7 @@ from django.views.decorators.http import require_GET
 
 from jobs.models import RenderJob
 from realtime.events import GROUP_MESSAGE_TYPE, TERMINAL_TYPES, group_for_job
-from realtime.selectors import stored_events, stream_opening
+from realtime.selectors import db_read, stored_events, stream_opening
 from realtime.tickets import ticket_user
 
 logger = logging.getLogger(__name__)
@@ -61,13 +60,13 @@ def _token_user(key: str):
 async def _authenticate(request: HttpRequest):
     """The ticket when `?token=` is given (and only it), else a DRF token header, else the session."""
     if "token" in request.GET:
-        return await database_sync_to_async(ticket_user)(request.GET["token"])
+        return await db_read(ticket_user)(request.GET["token"])
     header = request.headers.get("Authorization")
     if header:
         scheme, _, key = header.partition(" ")
         if scheme.lower() != "token" or not key.strip():
             return None
-        return await database_sync_to_async(_token_user)(key.strip())
+        return await db_read(_token_user)(key.strip())
     user = await request.auser()
     return user if user.is_authenticated else None
 
@@ -116,7 +115,7 @@ async def job_events(request: HttpRequest, job_id) -> HttpResponse:
         last_event_id = _last_event_id(request)
     except _BadParameter as exc:
         return _error(400, "invalid", exc.detail, exc.attr)
-    if not await database_sync_to_async(_visible)(user, job_id):
+    if not await db_read(_visible)(user, job_id):
         return _error(404, "not_found", "No such job.")
     response = StreamingHttpResponse(
         _event_stream(str(job_id), last_event_id=last_event_id, timeout=timeout),
@@ -181,7 +180,7 @@ async def _event_stream(job_id: str, *, last_event_id: int | None, timeout: floa
     subscription = _Subscription(job_id)
     live = await subscription.open()
     try:
-        opening = await database_sync_to_async(stream_opening)(job_id=job_id, last_event_id=last_event_id)
+        opening = await db_read(stream_opening)(job_id=job_id, last_event_id=last_event_id)
         for event in opening.events:
             yield _frame(event)
         if opening.finished:
@@ -205,10 +204,10 @@ async def _event_stream(job_id: str, *, last_event_id: int | None, timeout: floa
             if message is not None and message.get("type") == GROUP_MESSAGE_TYPE:
                 event = message["event"]
                 if event["seq"] > seq + 1:
-                    pending = await database_sync_to_async(stored_events)(job_id=job_id, after=seq, before=event["seq"])
+                    pending = await db_read(stored_events)(job_id=job_id, after=seq, before=event["seq"])
                 pending.append(event)
             elif time.monotonic() >= check_at:
-                pending = await database_sync_to_async(stored_events)(job_id=job_id, after=seq)
+                pending = await db_read(stored_events)(job_id=job_id, after=seq)
                 check_at = time.monotonic() + check_every
             now = time.monotonic()
             for event in pending:

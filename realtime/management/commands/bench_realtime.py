@@ -103,6 +103,17 @@ def _rss_kb(pid: int) -> int | None:
     return None
 
 
+def _cpu_seconds(pid: int | None) -> float | None:
+    """User + system CPU time the process has used so far."""
+    if not pid:
+        return None
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -334,10 +345,12 @@ class Command(BaseCommand):
         await asyncio.sleep(2)
 
         rss_before = _rss_kb(server_pid) if server_pid else None
-        started = time.monotonic()
+        started, cpu_started = time.monotonic(), _cpu_seconds(server_pid)
         await asyncio.gather(*(open_one(s, gate) for s in sockets))
         result.connect_seconds = time.monotonic() - started
-        self.stdout.write(f"[{name}] {result.connected}/{n} connected in {result.connect_seconds:.1f} s")
+        cpu = _cpu_seconds(server_pid)
+        cpu_note = f", server CPU {1000 * (cpu - cpu_started) / n:.2f} ms per connect" if cpu is not None else ""
+        self.stdout.write(f"[{name}] {result.connected}/{n} connected in {result.connect_seconds:.1f} s{cpu_note}")
         listeners = [asyncio.ensure_future(listen(s)) for s in sockets if s.ws is not None]
         await asyncio.sleep(3)  # idle sockets, settled
         rss_after = _rss_kb(server_pid) if server_pid else None
@@ -346,9 +359,15 @@ class Command(BaseCommand):
             self.stdout.write(f"[{name}] server RSS {rss_before} -> {rss_after} kB")
 
         receiving.set()
+        cpu_started = _cpu_seconds(server_pid)
         published = await self._publish_from_child(list(publishing), options)
         await asyncio.sleep(3)  # let the last deliveries land
         receiving.clear()
+        cpu = _cpu_seconds(server_pid)
+        if cpu is not None and result.latencies_ms:
+            self.stdout.write(
+                f"[{name}] server CPU {1e6 * (cpu - cpu_started) / len(result.latencies_ms):.0f} us per delivery"
+            )
 
         for sock in sockets:
             expected = published.get(sock.job_id)
