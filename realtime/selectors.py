@@ -14,12 +14,13 @@ from realtime.events import TERMINAL_TYPES
 
 
 def db_read(func: Callable) -> Callable:
-    """`database_sync_to_async` for reads: any pool thread, not the one thread-sensitive executor.
+    """`database_sync_to_async` for the reads of sockets and streams.
 
-    Every socket's connect reads the database; funnelled through Channels' single sync thread, a burst of
-    connects queued behind each other (1,000 connects took 13-30 s). Reads need no thread affinity.
+    Kept on Channels' one thread-sensitive executor. Running them on the loop's default thread pool
+    (`thread_sensitive=False`) made connect bursts no faster on two cores, and the suite then ran the
+    database connection pool dry (PoolTimeout); the cause was not pinned down, so the safe path stays.
     """
-    return database_sync_to_async(func, thread_sensitive=False)
+    return database_sync_to_async(func)
 
 
 # A catch-up never sends more than this many stored events at once; the rest follow on the next one.
