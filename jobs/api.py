@@ -97,6 +97,11 @@ class JobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
                 jobs = jobs.filter(project_id=filters.validated_data["project"])
         return jobs.order_by("-created_at")
 
+    def perform_content_negotiation(self, request, force=False):
+        # A <video> element asks for `video/*`: the file actions send bytes themselves, and their
+        # errors fall back to JSON instead of a 406.
+        return super().perform_content_negotiation(request, force=force or self.action in ("result", "thumbnail"))
+
     @extend_schema(request=None, responses={202: JobSerializer, 409: OpenApiResponse(description="already finished")})
     @action(detail=True, methods=["post"])
     def cancel(self, request: Request, pk=None) -> Response:

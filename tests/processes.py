@@ -83,19 +83,54 @@ class ManagedProcess:
         except ProcessLookupError:
             pass
 
+    def descendants(self) -> list[int]:
+        """Every live process below this one, found through /proc.
+
+        RQ's work horse moves into a process group of its own and encoders start their own sessions,
+        so the group of the process we started does not reach them; the parent links do.
+        """
+        return process_descendants(self.popen.pid)
+
     def stop(self, timeout: float = 10.0) -> None:
+        below = self.descendants()
         if self.alive():
             self.signal_group(signal.SIGTERM)
             try:
                 self.popen.wait(timeout=timeout)
             except subprocess.TimeoutExpired:
                 pass
-        # Anything left in the group (a work horse, an encoder) goes too.
+        # Anything left (a work horse, an encoder) goes too: the group, then each process we spawned.
         self.signal_group(signal.SIGKILL)
+        for pid in set(below) | set(self.descendants()):
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
         try:
             self.popen.wait(timeout=5)
         except subprocess.TimeoutExpired:
             pass
+
+
+def process_descendants(root: int) -> list[int]:
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        # The command name may contain spaces and parentheses; the parent id follows the last ')'.
+        ppid = int(stat.rsplit(")", 1)[1].split()[1])
+        children.setdefault(ppid, []).append(int(entry.name))
+    found: list[int] = []
+    pending = [root]
+    while pending:
+        for child in children.get(pending.pop(), []):
+            found.append(child)
+            pending.append(child)
+    return found
 
 
 def spawn(name: str, args: list[str], env: dict[str, str], log_dir: Path) -> ManagedProcess:

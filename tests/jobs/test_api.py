@@ -159,6 +159,17 @@ def test_result_downloads_with_range_support_and_never_shows_a_path(owner_client
     assert b"".join(part.streaming_content) == payload[100:200]
 
 
+def test_result_serves_a_player_that_asks_for_video(owner_client, job):
+    """A <video> element or `curl -H 'Accept: video/mp4'` must get the bytes, not a 406."""
+    payload = b"\x00\x00\x00\x18ftypmp42" * 4
+    succeed(job, payload=payload)
+    response = owner_client.get(f"/api/jobs/{job.id}/result", HTTP_ACCEPT="video/mp4", HTTP_RANGE="bytes=0-9")
+    assert response.status_code == 206
+    assert b"".join(response.streaming_content) == payload[:10]
+    poster = owner_client.get(f"/api/jobs/{job.id}/thumbnail", HTTP_ACCEPT="image/jpeg")
+    assert poster.status_code == 200
+
+
 def test_thumbnail_serves_the_poster(owner_client, job):
     succeed(job)
     response = owner_client.get(f"/api/jobs/{job.id}/thumbnail")
