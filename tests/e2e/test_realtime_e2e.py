@@ -8,6 +8,7 @@ import json
 import os
 import signal
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -247,7 +248,7 @@ def start_worker_on(env: dict[str, str], log_dir: Path, redis_url: str) -> Manag
     from rq import Worker
 
     conn = redis.Redis.from_url(redis_url)
-    proc = spawn("rqworker", [os.sys.executable, "manage.py", "rqworker", "render", "default"], env, log_dir)
+    proc = spawn("rqworker", [sys.executable, "manage.py", "rqworker", "render", "default"], env, log_dir)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if not proc.alive():
