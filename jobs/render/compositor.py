@@ -301,7 +301,6 @@ def encoder_args(plan: RenderPlan, video_path: Path) -> list[str]:
     return [
         FFMPEG_BINARY, "-hide_banner", "-nostdin", "-loglevel", "error", "-y",
         "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{o.width}x{o.height}", "-framerate", o.fps_expr, "-i", "-",
-        "-sws_flags", "area+accurate_rnd",
         "-an", "-c:v", "libx264", "-preset", o.x264_preset, "-crf", str(o.crf), "-pix_fmt", "yuv420p",
         "-threads", str(o.threads), "-f", "mp4", str(video_path),
     ]

@@ -90,3 +90,21 @@ def test_a_corrupt_media_file_fails_with_media_unreadable_naming_the_clip(tmp_pa
     assert caught.value.message == "clip c2 on track v1: the media file cannot be read."
     assert encoder_processes() == []
     assert list(out_dir.iterdir()) == []
+
+
+class CallerGaveUp(Exception):
+    """Stands for what the job's caller may raise mid-render (RQ raises JobTimeoutException this way)."""
+
+
+@pytest.mark.parametrize("path", PATHS)
+def test_an_exception_raised_by_the_caller_mid_render_still_leaves_nothing(out_dir, path):
+    document, assets = long_timeline(clips=3)
+
+    def on_progress(progress):
+        if progress.phase == "ENCODE" and progress.percent > 20:
+            raise CallerGaveUp
+
+    with pytest.raises(CallerGaveUp):
+        render_timeline(document, assets, "project", out_dir / "x.mp4", path=path, on_progress=on_progress)
+    assert encoder_processes() == []
+    assert list(out_dir.iterdir()) == []
