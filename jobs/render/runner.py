@@ -110,11 +110,11 @@ def render_timeline(
         monitor.report(FINALIZE, 95.0, "Making the poster frame")
         if not poster.exists():
             _poster(encoded, poster, plan, work)
+        if not encoded.is_file() or encoded.stat().st_size == 0:
+            raise RenderFailed("The encoder produced no video.")
         monitor.report(FINALIZE, 97.0, "Computing the checksum")
         sha256 = _sha256(encoded)
         size = encoded.stat().st_size
-        if size == 0:
-            raise RenderFailed("The encoder produced an empty file.")
         os.replace(encoded, out_path)
         os.replace(poster, poster_out)
         monitor.report(FINALIZE, 100.0, "Done")
