@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import sys
 from pathlib import Path
 from urllib.parse import urlparse
@@ -220,7 +221,7 @@ WHITENOISE_AUTOREFRESH = DEBUG
 
 MEDIA_MAX_UPLOAD_MB = env_int("MEDIA_MAX_UPLOAD_MB", 500, minimum=1)
 MEDIA_PROBE_TIMEOUT = env_float("MEDIA_PROBE_TIMEOUT", 30.0, minimum=1.0)
-MEDIA_FFPROBE_PATH = env_str("MEDIA_FFPROBE_PATH", "/usr/bin/ffprobe")
+MEDIA_FFPROBE_PATH = env_str("MEDIA_FFPROBE_PATH", shutil.which("ffprobe") or "/usr/bin/ffprobe")
 MEDIA_FILMSTRIP_FRAMES = env_int("MEDIA_FILMSTRIP_FRAMES", 10, minimum=1, maximum=50)
 # Uploads larger than this go to a temporary file instead of memory.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
