@@ -7,8 +7,8 @@ builds the reference edit (A 1.0–7.0 s, B 2.0–8.0 s, C 0.0–6.0 s, 0.5 s cr
 over the first 3 s; x264 veryfast crf 23 + AAC 128k at the media's size), and renders it by three
 means in rotating order, `--runs` times: the hand-written ffmpeg command, Cutline's automatic path and
 Cutline's moviepy compositor. Each run line shows wall time, CPU time (the process tree's user +
-system; the steadier figure on a busy machine) and peak memory of the whole process tree (RSS summed
-over this process and its descendants, from /proc). It checks that the outputs agree (duration within
+system; the steadier figure on a busy machine) and peak memory of the whole process tree (RSS and PSS
+summed over this process and its descendants, from /proc). It checks that the outputs agree (duration within
 a frame, average PSNR) and prints last:
 
     render_vs_ffmpeg=<median ratio> moviepy_vs_ffmpeg=<median ratio> cutline_s=<median> ffmpeg_s=<median> psnr_db=<min>
@@ -49,26 +49,39 @@ def _cpu_seconds() -> float:
 
 
 class TreeMemory:
-    """Peak of the summed RSS of this process and all its descendants, sampled every 25 ms."""
+    """Peak memory of this process and all its descendants, sampled every 25 ms.
+
+    Two sums: RSS (what the issue asks for; a page shared by several processes counts once for each of
+    them, e.g. a freshly forked child still sharing all of its parent's memory until it execs) and PSS
+    (shared pages split between their sharers, so the sum is what the tree really occupies).
+    """
 
     def __init__(self) -> None:
-        self.peak = 0
+        self.peak_rss = 0
+        self.peak_pss = 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._sample, daemon=True)
 
     @staticmethod
-    def _rss(pid: int) -> int:
+    def _usage(pid: int) -> tuple[int, int]:
+        rss = pss = 0
         try:
-            with open(f"/proc/{pid}/statm") as handle:
-                return int(handle.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+            with open(f"/proc/{pid}/smaps_rollup") as handle:
+                for line in handle:
+                    if line.startswith("Rss:"):
+                        rss = int(line.split()[1]) * 1024
+                    elif line.startswith("Pss:"):
+                        pss = int(line.split()[1]) * 1024
         except (OSError, IndexError, ValueError):
-            return 0
+            pass
+        return rss, pss
 
     def _sample(self) -> None:
         me = os.getpid()
         while not self._stop.is_set():
-            total = sum(self._rss(pid) for pid in [me, *descendants(me)])
-            self.peak = max(self.peak, total)
+            usages = [self._usage(pid) for pid in [me, *descendants(me)]]
+            self.peak_rss = max(self.peak_rss, sum(u[0] for u in usages))
+            self.peak_pss = max(self.peak_pss, sum(u[1] for u in usages))
             self._stop.wait(0.025)
 
     def __enter__(self) -> TreeMemory:
@@ -166,7 +179,7 @@ class Command(BaseCommand):
         means = {"ffmpeg": run_hand, "auto": lambda out: run_cutline("auto", out),
                  "moviepy": lambda out: run_cutline("moviepy", out)}
         times: dict[str, list[float]] = {name: [] for name in means}
-        peaks: dict[str, int] = {name: 0 for name in means}
+        peaks: dict[str, tuple[int, int]] = {name: (0, 0) for name in means}
         psnrs: list[float] = []
         order = list(means)
         for run in range(runs):
@@ -180,10 +193,10 @@ class Command(BaseCommand):
                     elapsed = time.perf_counter() - started
                     cpu = _cpu_seconds() - cpu_before
                 times[name].append(elapsed)
-                peaks[name] = max(peaks[name], memory.peak)
+                peaks[name] = (max(peaks[name][0], memory.peak_rss), max(peaks[name][1], memory.peak_pss))
                 outputs[name] = out
-                self.say(f"run {run + 1} {name:8s} {elapsed:6.2f} s  cpu {cpu:6.2f} s  "
-                         f"peak tree RSS {memory.peak / 2**20:6.0f} MiB")
+                self.say(f"run {run + 1} {name:8s} {elapsed:6.2f} s  cpu {cpu:6.2f} s  peak tree "
+                         f"RSS {memory.peak_rss / 2**20:5.0f} MiB, PSS {memory.peak_pss / 2**20:5.0f} MiB")
             reference = probe(outputs["ffmpeg"])
             for name in ("auto", "moviepy"):
                 facts = probe(outputs[name])
@@ -201,7 +214,8 @@ class Command(BaseCommand):
         ratio = {name: statistics.median(c / f for c, f in zip(times[name], times["ffmpeg"], strict=True))
                  for name in ("auto", "moviepy")}
         self.say(f"load average at end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
-        self.say("peak tree RSS: " + " ".join(f"{name}={peaks[name] / 2**20:.0f}MiB" for name in means))
+        self.say("peak tree memory (RSS/PSS): "
+                 + " ".join(f"{name}={peaks[name][0] / 2**20:.0f}/{peaks[name][1] / 2**20:.0f}MiB" for name in means))
         if min(psnrs) < 30:
             self.stderr.write(f"warning: outputs differ (PSNR {min(psnrs):.2f} dB < 30 dB)")
         self.say(
