@@ -136,7 +136,8 @@ class _Compiler:
             layer = Layer(
                 clip_id=str(clip.get("id", "")), track_id=str(track.get("id", "")), track_index=index, kind=kind,
                 path=str(asset.path), start=start, end=end, x=x, y=y, width=width, height=height,
-                src_in=src_in, src_fps=src_fps, full_frame=full_frame, alpha=facts.alpha and not full_frame,
+                src_in=src_in, src_fps=src_fps, src_duration=facts.duration if kind == "video" else None,
+                full_frame=full_frame, alpha=facts.alpha and not full_frame,
             )
             volume = max(0.0, _num(clip.get("volume"), 1.0))
             part = None

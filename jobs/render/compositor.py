@@ -16,7 +16,8 @@ What keeps it fast (measured on the reference edit, 720p, 2 cores; see docs/rend
 - The decoders scale (moviepy's reader with `target_resolution`), start at the clip's in point, open
   only when their clip starts and close when it ends, decode on one thread with a two-frame queue
   (SceneReader: ~125 MB each at 1080p instead of ~200 MB), through 1 MiB pipes.
-- The sound is mixed by moviepy in a thread while the picture encodes, then muxed in (stream copy).
+- The sound is mixed by moviepy and encoded to AAC in a thread while the picture encodes (started once
+  the first frames are through), then muxed in with a stream copy.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from PIL import Image
 from jobs.render.plan import Layer, RenderPlan
 
 AUDIO_CHUNK = 48000  # samples per mixing step
+AUDIO_AFTER_FRAMES = 3  # start mixing the sound once this many frames went to the encoder
 F_SETPIPE_SZ = 1031  # fcntl.F_SETPIPE_SZ (Linux), named in the fcntl module only from Python 3.10 on some builds
 PIPE_SIZE = 1 << 20
 
@@ -70,9 +72,22 @@ class SceneReader(FFMPEG_VideoReader):
     unread pipe.
     """
 
-    def __init__(self, filename: str, *, size: tuple[int, int], start: float) -> None:
+    def __init__(self, filename: str, *, size: tuple[int, int], start: float, fps: float | None,
+                 duration: float | None) -> None:
         self._first_start: float | None = start
-        super().__init__(filename, target_resolution=size, pixel_format="rgb24")
+        if not fps or not duration:
+            super().__init__(filename, target_resolution=size, pixel_format="rgb24")
+            return
+        # The media check already found the rate and length: skip moviepy's second `ffmpeg -i` (a process
+        # start on the critical path each time a clip begins). These are the attributes the base class's
+        # frame reading uses.
+        self.filename, self.proc = filename, None
+        self.fps, self.size, self.rotation = fps, size, 0
+        self.duration = self.ffmpeg_duration = duration
+        self.n_frames, self.bitrate, self.infos = int(duration * fps), 0, {}
+        self.resize_algo, self.pixel_format, self.depth = "bicubic", "rgb24", 3
+        self.bufsize = 3 * size[0] * size[1] + 100
+        self.initialize()
 
     def initialize(self, start_time: float = 0) -> None:
         if self._first_start is not None:
@@ -133,7 +148,8 @@ class LayerSource:
         try:
             if layer.kind == "video":
                 self.reader = SceneReader(layer.path, size=(layer.width, layer.height),
-                                          start=self.source_time(layer.start))
+                                          start=self.source_time(layer.start), fps=layer.src_fps,
+                                          duration=layer.src_duration)
                 self.clip = VideoClip(frame_function=self.reader.get_frame, duration=self.reader.duration)
                 self.clip.fps = self.reader.fps
             elif layer.kind == "image":
@@ -280,7 +296,8 @@ def mix_audio(plan: RenderPlan, path: Path, errors: list[BaseException]) -> None
         # buffer (it recurses with a boolean mask as the times, and returns near-silence); a short file
         # has a short buffer, so keep every request within half of the smallest one.
         chunk_size = min([AUDIO_CHUNK, *(max(1, source.reader.buffersize // 2) for source in opened)])
-        with open(path, "wb") as handle:
+        raw = path.with_suffix(".f32")
+        with open(raw, "wb") as handle:
             for position in range(0, plan.samples, chunk_size):
                 count = min(chunk_size, plan.samples - position)
                 if mix is None:
@@ -292,6 +309,15 @@ def mix_audio(plan: RenderPlan, path: Path, errors: list[BaseException]) -> None
                 handle.write(np.ascontiguousarray(chunk[:, :2], dtype="<f4").tobytes())
         for source in opened:
             source.close()
+        # Encode the AAC now, while the picture is still encoding: the final mux is then a stream copy.
+        o = plan.output
+        subprocess.run(
+            [FFMPEG_BINARY, "-hide_banner", "-nostdin", "-loglevel", "error", "-y", "-f", "f32le",
+             "-ar", str(rate), "-ac", "2", "-i", str(raw), "-c:a", "aac", "-b:a", o.audio_bitrate, "-f", "mp4",
+             str(path)],
+            check=True, stdin=subprocess.DEVNULL,
+        )
+        raw.unlink(missing_ok=True)
     except BaseException as exc:  # reported by the main thread
         errors.append(exc)
 
@@ -306,22 +332,19 @@ def encoder_args(plan: RenderPlan, video_path: Path) -> list[str]:
     ]
 
 
-def mux_args(plan: RenderPlan, video_path: Path, audio_path: Path, out_path: Path) -> list[str]:
-    o = plan.output
+def mux_args(video_path: Path, audio_path: Path, out_path: Path) -> list[str]:
     return [
         FFMPEG_BINARY, "-hide_banner", "-nostdin", "-loglevel", "error", "-y", "-i", str(video_path),
-        "-f", "f32le", "-ar", str(o.sample_rate), "-ac", "2", "-i", str(audio_path),
-        "-map", "0:v", "-map", "1:a", "-c:v", "copy", "-c:a", "aac", "-b:a", o.audio_bitrate,
-        "-movflags", "+faststart", "-f", "mp4", str(out_path),
+        "-i", str(audio_path), "-map", "0:v", "-map", "1:a", "-c", "copy", "-movflags", "+faststart",
+        "-f", "mp4", str(out_path),
     ]
 
 
 def composite(plan: RenderPlan, out_path: Path, poster_path: Path) -> None:
     work = out_path.parent
-    video_path, audio_path = work / "picture.mp4", work / "sound.f32"
+    video_path, audio_path = work / "picture.mp4", work / "sound.m4a"
     audio_errors: list[BaseException] = []
     mixer = threading.Thread(target=mix_audio, args=(plan, audio_path, audio_errors), daemon=True)
-    mixer.start()
 
     o = plan.output
     background = np.empty((o.height, o.width, 3), dtype=np.uint8)
@@ -341,6 +364,10 @@ def composite(plan: RenderPlan, out_path: Path, poster_path: Path) -> None:
                 encoder.stdin.write(np.ascontiguousarray(picture).data)
                 written += 1
                 _say(f"frame {written}")
+                if written == AUDIO_AFTER_FRAMES:
+                    # The sound starts once the picture pipeline runs: it finishes long before the
+                    # picture does, and starting both at once only delays the first frames.
+                    mixer.start()
             for source in interval.sources:
                 if last_use[id(source)] <= interval.end:
                     source.close()
@@ -350,11 +377,13 @@ def composite(plan: RenderPlan, out_path: Path, poster_path: Path) -> None:
         encoder.stdin.close()
     if encoder.wait() != 0:
         raise RuntimeError(f"the encoder exited with {encoder.returncode}")
+    if not mixer.is_alive() and mixer.ident is None:
+        mixer.start()  # fewer frames than AUDIO_AFTER_FRAMES
     mixer.join()
     if audio_errors:
         raise audio_errors[0]
     _say("mux")
-    subprocess.run(mux_args(plan, video_path, audio_path, out_path), check=True, stdin=subprocess.DEVNULL)
+    subprocess.run(mux_args(video_path, audio_path, out_path), check=True, stdin=subprocess.DEVNULL)
     video_path.unlink(missing_ok=True)
     audio_path.unlink(missing_ok=True)
 

@@ -85,6 +85,7 @@ class Layer:
     height: int
     src_in: float = 0.0  # source second of the first frame, on the source's frame grid
     src_fps: float | None = None
+    src_duration: float | None = None  # the source file's length (video), as the media check found it
     full_frame: bool = False  # opaque, letterboxed with the background (first video track)
     fade_in: int = 0
     fade_out: int = 0
