@@ -102,7 +102,7 @@ def render_timeline(
 
         encoded, poster = work / "render.mp4", work / "poster.jpg"
         if chosen == "ffmpeg":
-            render_with_ffmpeg(plan, encoded, poster, work, monitor)
+            render_with_ffmpeg(plan, encoded, work, monitor)
         else:
             render_with_moviepy(plan, encoded, poster, work, monitor)
         monitor.check(force=True)
