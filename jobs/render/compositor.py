@@ -150,8 +150,11 @@ class LayerSource:
                 self.reader = SceneReader(layer.path, size=(layer.width, layer.height),
                                           start=self.source_time(layer.start), fps=layer.src_fps,
                                           duration=layer.src_duration)
-                self.clip = VideoClip(frame_function=self.reader.get_frame, duration=self.reader.duration)
-                self.clip.fps = self.reader.fps
+                # Not VideoClip(frame_function=...): its constructor reads the frame at 0 s to learn the
+                # size, which would send the decoder back to the start of the file.
+                self.clip = VideoClip(duration=self.reader.duration)
+                self.clip.frame_function = self.reader.get_frame
+                self.clip.size, self.clip.fps = tuple(self.reader.size), self.reader.fps
             elif layer.kind == "image":
                 reader = FFMPEG_VideoReader(layer.path, check_duration=False, pixel_format="rgba" if layer.alpha
                                             else "rgb24", target_resolution=(layer.width, layer.height))
