@@ -108,3 +108,28 @@ def test_an_exception_raised_by_the_caller_mid_render_still_leaves_nothing(out_d
         render_timeline(document, assets, "project", out_dir / "x.mp4", path=path, on_progress=on_progress)
     assert encoder_processes() == []
     assert list(out_dir.iterdir()) == []
+
+
+@pytest.mark.parametrize("path", PATHS)
+def test_a_file_that_breaks_after_the_check_is_still_reported_for_its_clip(tmp_path, path):
+    """The media check passed, then the file went bad: the path itself names the clip (MEDIA_UNREADABLE)."""
+    from jobs.render.compiler import plan_compile
+    from jobs.render.ffmpeg_graph import render_with_ffmpeg
+    from jobs.render.media import media_check
+    from jobs.render.moviepy_path import render_with_moviepy
+    from jobs.render.progress import RenderMonitor
+
+    source = video("a", seconds=1.0)
+    copy = tmp_path / "asset.mp4"
+    copy.write_bytes(source.path.read_bytes())
+    assets = {"a": source.__class__(**{**source.__dict__, "path": copy})}
+    document = one_clip_document()
+    plan = plan_compile(document, assets, media_check(document, assets), "project", text_dir=tmp_path)
+    copy.write_bytes(b"not a video any more" * 100)
+    monitor = RenderMonitor(None, None, timeout=60)
+    with pytest.raises(MediaUnreadable, match=r"^clip c2 on track v1: the media file cannot be read\.$"):
+        if path == "ffmpeg":
+            render_with_ffmpeg(plan, tmp_path / "o.mp4", tmp_path, monitor)
+        else:
+            render_with_moviepy(plan, tmp_path / "o.mp4", tmp_path / "p.jpg", tmp_path, monitor)
+    assert encoder_processes() == []
