@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import shutil
@@ -140,14 +139,6 @@ def _local_path(asset, work_dir: Path) -> Path:
     return local
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1024 * 1024), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _store_result(job: RenderJob, result: Any) -> services.StoredResult:
     """Copy the MP4 and its poster to default_storage (outside any transaction)."""
     names: list[str] = []
@@ -167,7 +158,7 @@ def _store_result(job: RenderJob, result: Any) -> services.StoredResult:
         logger.warning("job %s: could not store the result: %s", job.id, exc)
         raise services.StorageError("The finished video could not be stored.") from None
     return services.StoredResult(
-        result_file=names[0], poster=poster_name, sha256=result.sha256 or _sha256(Path(result.path)),
+        result_file=names[0], poster=poster_name, sha256=result.sha256,
         size_bytes=result.size_bytes, duration=result.duration, width=result.width, height=result.height,
         fps=result.fps, render_path=getattr(result, "render_path", "") or "",
     )

@@ -19,6 +19,8 @@ import httpx
 from django.conf import settings
 from django.db import connection
 
+from jobs.render.procs import descendants
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -89,7 +91,7 @@ class ManagedProcess:
         RQ's work horse moves into a process group of its own and encoders start their own sessions,
         so the group of the process we started does not reach them; the parent links do.
         """
-        return process_descendants(self.popen.pid)
+        return descendants(self.popen.pid)
 
     def stop(self, timeout: float = 10.0) -> None:
         below = self.descendants()
@@ -110,27 +112,6 @@ class ManagedProcess:
             self.popen.wait(timeout=5)
         except subprocess.TimeoutExpired:
             pass
-
-
-def process_descendants(root: int) -> list[int]:
-    children: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        # The command name may contain spaces and parentheses; the parent id follows the last ')'.
-        ppid = int(stat.rsplit(")", 1)[1].split()[1])
-        children.setdefault(ppid, []).append(int(entry.name))
-    found: list[int] = []
-    pending = [root]
-    while pending:
-        for child in children.get(pending.pop(), []):
-            found.append(child)
-            pending.append(child)
-    return found
 
 
 def spawn(name: str, args: list[str], env: dict[str, str], log_dir: Path) -> ManagedProcess:
