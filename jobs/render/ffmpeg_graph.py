@@ -10,8 +10,9 @@ How the plan maps onto filters:
   no overlay: the same shape as a hand-written command). Otherwise the base is the background colour.
 - Every later track is overlaid in order: each video clip on its own (yuva420p, alpha ramps), delayed
   to its start; title images enabled over their frames.
-- Audio: each part trimmed, resampled to 48 kHz stereo, scaled, faded (`afade`, linear like moviepy's),
-  delayed by whole samples and summed by `amix` without normalisation, padded/trimmed to the video length.
+- Audio: each part read from its own input (never the picture's: see build_audio), trimmed, resampled to
+  48 kHz stereo, scaled, faded (`afade`, linear like moviepy's), delayed by whole samples and summed by
+  `amix` without normalisation, padded/trimmed to the video length.
 Progress comes from `-progress pipe:1`.
 """
 
@@ -44,7 +45,6 @@ class FilterGraph:
     input_owner: list[str] = field(default_factory=list)  # "clip c1 on track v1", per input
     chains: list[str] = field(default_factory=list)
     _labels: int = 0
-    _video_input: dict[tuple[str, str], int] = field(default_factory=dict)
 
     # --- plumbing ---
     def label(self, prefix: str) -> str:
@@ -109,8 +109,8 @@ class FilterGraph:
             seek = max(0.0, layer.src_in - 0.1 / src_fps)
             length = layer.frames / o.fps + 3 / min(src_fps, o.fps)
             args = ["-ss", _sec(seek)] if seek > 0 else []
-            index = self.add_input([*args, "-t", _sec(length), "-i", f"file:{layer.path}"], who)
-            self._video_input[(layer.track_id, layer.clip_id)] = index
+            # Picture only: the clip's sound gets its own input (see build_audio).
+            index = self.add_input([*args, "-t", _sec(length), "-an", "-sn", "-dn", "-i", f"file:{layer.path}"], who)
             rate = f"fps={o.fps_expr}"
             # Scale after frame-rate conversion when it drops frames, before it when it repeats them.
             steps = [rate, shape] if src_fps > o.fps else [shape, rate]
@@ -213,9 +213,8 @@ class FilterGraph:
                 canvas = self.overlay_texts(canvas, layers)
             else:
                 canvas = self.overlay_track(canvas, layers)
-        # The poster is taken from the finished file afterwards. As a second output of this run (`split`
-        # + `trim`) it was free in time, but now and then ffmpeg queued most of the video for it:
-        # 750 MB instead of 260 MB at 720p, in 3 of 14 runs.
+        # The poster is taken from the finished file afterwards (runner.py): one output per run keeps
+        # ffmpeg's scheduling simple, for ~0.1 s.
         return self.chain([canvas], "format=yuv420p", "vout")
 
     def build_audio(self) -> str:
@@ -224,11 +223,13 @@ class FilterGraph:
         parts = []
         for part in plan.audio:
             who = f"clip {part.clip_id} on track {part.track_id}"
-            index = self._video_input.get((part.track_id, part.clip_id)) if part.from_video else None
-            if index is None:
-                args = ["-ss", _sec(part.src_in)] if part.src_in > 0 else []
-                index = self.add_input([*args, "-t", _sec(part.length / rate + 0.1), "-vn", "-i", f"file:{part.path}"],
-                                       who)
+            # Every sound part reads its own input, even a video clip's sound. Sharing the picture's input
+            # made the mix (which needs every part from output time 0, delayed or not) pull a later clip's
+            # packets early, and with them its decoded pictures, which then waited for their crossfade:
+            # up to 750 MB instead of 260 MB at 720p, now and then.
+            args = ["-ss", _sec(part.src_in)] if part.src_in > 0 else []
+            index = self.add_input([*args, "-t", _sec(part.length / rate + 0.1), "-vn", "-sn", "-dn",
+                                    "-i", f"file:{part.path}"], who)
             filters = [
                 "asetpts=PTS-STARTPTS", f"aresample={rate}", "aformat=sample_fmts=fltp:channel_layouts=stereo",
                 "apad", f"atrim=end_sample={part.length}",
