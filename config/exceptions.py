@@ -105,7 +105,13 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
         )
         return Response(body.as_dict(), status=exc.http_status)
 
-    if isinstance(exc, Http404):
+    if isinstance(exc, RecursionError):
+        # DRF's JSON parser only turns ValueError into a ParseError; absurd nesting overflows the stack.
+        exc = exceptions.ParseError("The request body is nested too deeply.")
+    elif isinstance(exc, exceptions.ParseError) and str(exc.detail).startswith("JSON parse error"):
+        # The parser's own text can name Python internals (e.g. sys.set_int_max_str_digits); keep it plain.
+        exc = exceptions.ParseError("The request body is not valid JSON (or uses numbers too long to read).")
+    elif isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):
         exc = exceptions.PermissionDenied()

@@ -8,8 +8,8 @@ from rest_framework.authtoken.views import obtain_auth_token
 from config import api, health
 
 urlpatterns = [
-    path("healthz", health.healthz, name="healthz"),
-    path("readyz", health.readyz, name="readyz"),
+    re_path(r"^healthz/?$", health.healthz, name="healthz"),
+    re_path(r"^readyz/?$", health.readyz, name="readyz"),
     path("admin/", admin.site.urls),
     path("accounts/", include("django.contrib.auth.urls")),
     re_path(r"^api/auth/token/?$", obtain_auth_token, name="api-token"),
@@ -19,6 +19,7 @@ urlpatterns = [
     path("api/", include("projects.urls")),
     path("api/", include("jobs.urls")),
     path("api/", include("realtime.urls")),
+    re_path(r"^api/", api.api_not_found),
     path("", include("projects.pages")),
     path("", include("jobs.pages")),
 ]

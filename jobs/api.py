@@ -12,6 +12,7 @@ from rest_framework.generics import get_object_or_404
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from config.api import HideForeignObjectsMixin
 from config.http_range import ranged_file_response
 from jobs import selectors, services
 from jobs.models import RenderJob
@@ -39,10 +40,14 @@ def _download_name(job: RenderJob, suffix: str) -> str:
     return f"{stem}-{str(job.id)[:8]}{suffix}"
 
 
-class ProjectRenderViewSet(viewsets.GenericViewSet):
+class ProjectRenderViewSet(HideForeignObjectsMixin, viewsets.GenericViewSet):
     """`/api/projects/{project_id}/renders`: a project's renders; POST starts one."""
 
     serializer_class = JobSerializer
+
+    def check_visible(self, kwargs) -> None:
+        if "project_id" in kwargs:
+            _own_project(self.request, kwargs["project_id"])
 
     def get_queryset(self):
         return RenderJob.objects.visible_to(self.request.user).select_related("project")
@@ -81,7 +86,7 @@ class ProjectRenderViewSet(viewsets.GenericViewSet):
         return Response(published_representation(selectors.project_published_job(project=project)))
 
 
-class JobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class JobViewSet(HideForeignObjectsMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """`/api/jobs/`: the user's own render jobs. Another user's job is 404 on every URL."""
 
     serializer_class = JobSerializer

@@ -34,10 +34,10 @@ from rq.exceptions import InvalidJobOperation, NoSuchJobError
 from rq.job import Job as RQJob
 from rq.job import JobStatus
 
-from config.exceptions import CutlineError
+from config.exceptions import CutlineError, ErrorItem
 from jobs.models import JobEvent, RenderJob
 from jobs.render import preset_output
-from projects.timeline import timeline_validate
+from projects.timeline import TimelineInvalid, timeline_duration, timeline_validate
 from realtime import events as rt
 
 logger = logging.getLogger(__name__)
@@ -259,6 +259,10 @@ def render_submit(*, project, user, preset: str) -> tuple[RenderJob, bool]:
     if active is not None:
         return active, False
     timeline = timeline_validate(project.timeline, owner=user)
+    if timeline_duration(timeline) <= 0:
+        # Valid to save (an editor starts empty), but there is nothing to render.
+        raise TimelineInvalid([ErrorItem(detail="the timeline is empty: add a clip before rendering",
+                                         attr="timeline.tracks", code="empty")])
     return _job_create(project=project, user=user, timeline=timeline, preset=preset,
                        size=preset_output(preset, timeline))
 

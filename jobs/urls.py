@@ -14,7 +14,7 @@ router = SimpleRouter()
 router.trailing_slash = "/?"  # DRF 3.18's constructor only takes a bool; the attribute takes the pattern
 router.register("jobs", JobViewSet, basename="api-job")
 
-_uuid = r"(?P<project_id>[0-9a-fA-F-]{36})"
+_uuid = r"(?P<project_id>[^/.]+)"  # any id: a malformed one is a JSON 404 from the view
 
 urlpatterns = [
     re_path(

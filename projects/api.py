@@ -14,6 +14,7 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from config.api import HideForeignObjectsMixin
 from config.http_range import ranged_file_response
 from projects import services
 from projects.errors import VersionConflict
@@ -38,21 +39,6 @@ def _if_match_version(request: Request) -> int | None:
 
 def _etag(project: Project) -> str:
     return f'"{project.version}"'
-
-
-class HideForeignObjectsMixin:
-    """Another user's object answers 404 to every method, including ones the URL does not support
-    (otherwise 405 vs 404 would still tell a stranger nothing, but OPTIONS' 200 would answer for anything)."""
-
-    def http_method_not_allowed(self, request, *args, **kwargs):
-        if self.lookup_field in kwargs:
-            self.get_object()
-        return super().http_method_not_allowed(request, *args, **kwargs)
-
-    def options(self, request, *args, **kwargs):
-        if self.lookup_field in kwargs:
-            self.get_object()
-        return super().options(request, *args, **kwargs)
 
 
 @extend_schema(tags=["projects"])

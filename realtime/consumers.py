@@ -175,3 +175,11 @@ class OwnerJobsConsumer(_JobEventsConsumer):
 
     def read_snapshots(self, user) -> list[dict[str, Any]] | None:
         return active_job_snapshots(user=user)
+
+
+class UnknownPathConsumer(AsyncJsonWebsocketConsumer):
+    """Any /ws/ path no route matched: accept, then close 4404, instead of failing the handshake with a 500."""
+
+    async def connect(self) -> None:
+        await self.accept()
+        await self.close(code=4404)

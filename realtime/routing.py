@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from django.urls import path
+from django.urls import path, re_path
 
-from realtime.consumers import JobConsumer, OwnerJobsConsumer
+from realtime.consumers import JobConsumer, OwnerJobsConsumer, UnknownPathConsumer
 
 websocket_urlpatterns: list = [
     path("ws/jobs", OwnerJobsConsumer.as_asgi()),
     path("ws/jobs/", OwnerJobsConsumer.as_asgi()),
     path("ws/jobs/<uuid:job_id>", JobConsumer.as_asgi()),
     path("ws/jobs/<uuid:job_id>/", JobConsumer.as_asgi()),
+    re_path(r"", UnknownPathConsumer.as_asgi()),  # last: a malformed id or unknown path closes 4404
 ]

@@ -21,7 +21,7 @@ from typing import Any
 from channels.layers import get_channel_layer
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
-from django.views.decorators.http import require_GET
+from django.views.decorators.csrf import csrf_exempt
 
 from jobs.models import RenderJob
 from realtime.events import GROUP_MESSAGE_TYPE, TERMINAL_TYPES, group_for_job
@@ -104,12 +104,16 @@ def _visible(user, job_id) -> bool:
     return RenderJob.objects.visible_to(user).filter(pk=job_id).exists()
 
 
-@require_GET
+@csrf_exempt  # read-only; other methods get a JSON 404/405 instead of Django's HTML CSRF page
 async def job_events(request: HttpRequest, job_id) -> HttpResponse:
     user = await _authenticate(request)
     if user is None:
         return _error(401, "not_authenticated", "Authentication credentials were not provided or are not valid.",
                       WWW_Authenticate="Token")
+    if request.method not in ("GET", "HEAD"):
+        if not await db_read(_visible)(user, job_id):
+            return _error(404, "not_found", "No such job.")
+        return _error(405, "method_not_allowed", f'Method "{request.method}" not allowed.', Allow="GET")
     try:
         timeout = _timeout(request)
         last_event_id = _last_event_id(request)

@@ -37,6 +37,7 @@ MAX_ID_LENGTH = 64
 MAX_TEXT_LENGTH = 500
 MAX_LABEL_LENGTH = 200
 MAX_MARKERS = 1000
+MAX_DEPTH = 12  # the deepest v1 path is timeline.tracks.N.clips.N.style.position.x
 MAX_VOLUME = 2.0
 MIN_FPS, MAX_FPS = 1.0, 60.0
 MIN_SIZE = 16
@@ -57,6 +58,14 @@ class TimelineInvalid(CutlineError):
         first = problems[0].detail if problems else "the timeline is invalid"
         more = f" (and {len(problems) - 1} more problems)" if len(problems) > 1 else ""
         super().__init__(f"The timeline is invalid: {first}{more}.", errors=problems)
+
+
+def _finite(value: int | float) -> bool:
+    """False for NaN, infinities and integers too large to be a float (they cannot be a time or a size)."""
+    try:
+        return math.isfinite(value)
+    except OverflowError:
+        return False
 
 
 def _fmt(value: float) -> str:
@@ -116,6 +125,37 @@ class _Validator:
         attr = f"timeline.{path}" if path else "timeline"
         self.problems.append(ErrorItem(detail=detail, attr=attr, code=code))
 
+    def storable(self, root: dict[str, Any]) -> bool:
+        """Refuse what PostgreSQL's jsonb cannot store (NUL characters) and absurd nesting, before anything else.
+
+        Iterative on purpose: the document came from a JSON parser that allows nesting close to Python's
+        recursion limit.
+        """
+        ok = True
+        stack: list[tuple[str, Any, int]] = [("", root, 0)]
+        while stack:
+            path, value, depth = stack.pop()
+            if depth > MAX_DEPTH:
+                self.error(path, f"the timeline is nested too deeply (more than {MAX_DEPTH} levels)", "invalid")
+                return False
+            if isinstance(value, dict):
+                items = list(value.items())
+            elif isinstance(value, list):
+                items = list(enumerate(value))
+            else:
+                items = []
+                if isinstance(value, str) and "\x00" in value:
+                    self.error(path, "text must not contain NUL characters", "null_characters_not_allowed")
+                    ok = False
+            for key, child in items:
+                child_path = f"{path}.{key}" if path else str(key)
+                if isinstance(key, str) and "\x00" in key:
+                    self.error(path or "", "field names must not contain NUL characters", "null_characters_not_allowed")
+                    ok = False
+                    continue
+                stack.append((child_path, child, depth + 1))
+        return ok
+
     # --- typed field readers: return the canonical value, or _MISSING after reporting ------------------
     def obj(self, value: Any, path: str, what: str) -> dict[str, Any] | None:
         if not isinstance(value, dict):
@@ -150,7 +190,10 @@ class _Validator:
             if default is _MISSING:
                 self.error(where, f"{key} is required", "required")
             return default
-        if isinstance(raw, bool) or not isinstance(raw, (int, float)) or not math.isfinite(raw):
+        if isinstance(raw, int) and not isinstance(raw, bool) and not _finite(raw):
+            self.error(where, f"{key} is far too large to be a number here", "out_of_range")
+            return _MISSING
+        if isinstance(raw, bool) or not isinstance(raw, (int, float)) or not _finite(raw):
             self.error(where, f"{key} must be a number (got {_kind_of(raw)})", "invalid_type")
             return _MISSING
         if whole and not float(raw).is_integer():
@@ -224,6 +267,8 @@ class _Validator:
     def document(self, document: Any) -> dict[str, Any]:
         root = self.obj(document, "", "the timeline")
         if root is None:
+            return {}
+        if not self.storable(root):
             return {}
         self.unknown_keys(root, ("schema", "output", "tracks", "markers", "view"), "", "the timeline")
         schema = root.get("schema", SCHEMA_VERSION)

@@ -94,6 +94,40 @@ def test_another_user_gets_404_on_every_job_url(stranger_client, job, project):
     assert stranger_client.get("/api/jobs/").json()["results"] == []
 
 
+def test_another_user_gets_404_for_every_method_on_job_urls(stranger_client, job, project):
+    """Not 405 or OPTIONS' 200: those would answer for ids that are not yours."""
+    urls = [f"/api/jobs/{job.id}", f"/api/jobs/{job.id}/cancel", f"/api/jobs/{job.id}/result",
+            f"/api/projects/{project.id}/renders", f"/api/projects/{project.id}/published"]
+    for url in urls:
+        for method in ("get", "post", "put", "patch", "delete", "options"):
+            response = getattr(stranger_client, method)(url)
+            assert response.status_code == 404, (method, url, response.status_code)
+            assert response["Content-Type"].startswith("application/json"), (method, url)
+
+
+def test_owner_gets_405_for_a_method_the_job_url_does_not_take(owner_client, job):
+    response = owner_client.delete(f"/api/jobs/{job.id}")
+    assert response.status_code == 405
+    assert response.json()["type"] == "client_error"
+
+
+def test_malformed_ids_in_render_urls_get_a_json_404(owner_client):
+    for url in ("/api/projects/zzz/renders", "/api/projects/0000/published", "/api/jobs/zzz/events", "/api/jobs/zzz"):
+        response = owner_client.get(url)
+        assert response.status_code == 404, url
+        assert response.json()["type"] == "client_error"
+
+
+def test_rendering_an_empty_timeline_is_refused_with_its_path(owner_client, project):
+    response = owner_client.post(f"/api/projects/{project.id}/renders", {"preset": "draft"}, format="json")
+    assert response.status_code == 400
+    body = response.json()
+    assert body["code"] == "INVALID_TIMELINE"
+    assert body["errors"] == [{"code": "empty", "detail": "the timeline is empty: add a clip before rendering",
+                               "attr": "timeline.tracks"}]
+    assert not RenderJob.objects.filter(project=project).exists()
+
+
 def test_anonymous_requests_are_refused(client, job):
     assert client.get(f"/api/jobs/{job.id}").status_code == 401
 

@@ -273,3 +273,11 @@ async def test_a_strangers_owner_socket_hears_nothing_of_the_owners_jobs(owner_j
     await asyncio.sleep(0.2)
     assert await communicator.receive_nothing(timeout=0.5)
     await communicator.disconnect()
+
+
+async def test_unknown_websocket_path_closes_with_4404(owner):
+    cookie = await database_sync_to_async(session_cookie)(owner)
+    communicator = await open_socket("/ws/jobs/not-a-uuid", headers=[cookie])
+    assert await close_code(communicator) == 4404
+    communicator = await open_socket("/ws/nothing")
+    assert await close_code(communicator) == 4404

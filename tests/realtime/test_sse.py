@@ -57,6 +57,16 @@ async def test_another_users_job_stream_is_404(owner_job, stranger):
     assert response.status_code == 404
 
 
+async def test_other_methods_on_the_stream_get_json_404_or_405(owner_job, owner, stranger):
+    url = f"/api/jobs/{owner_job.pk}/events"
+    foreign = await AsyncClient().post(url, headers=await token_header(stranger))
+    assert foreign.status_code == 404
+    own = await AsyncClient().post(url, headers=await token_header(owner))
+    assert own.status_code == 405
+    assert own["Allow"] == "GET"
+    assert own.json()["errors"][0]["code"] == "method_not_allowed"
+
+
 async def test_api_token_in_the_url_is_refused_with_401(owner, owner_job):
     key = (await token_header(owner))["Authorization"].split()[1]
     response = await AsyncClient().get(f"/api/jobs/{owner_job.pk}/events?token={key}")
