@@ -101,13 +101,9 @@ def _asset_sources(job: RenderJob, work_dir: Path) -> dict[str, Any]:
     from jobs.render import AssetSource
     from jobs.render.errors import MediaMissing
     from projects.models import MediaAsset
+    from projects.timeline import timeline_asset_ids
 
-    wanted = {
-        str(clip["asset_id"])
-        for track in job.timeline.get("tracks", [])
-        for clip in track.get("clips", [])
-        if clip.get("asset_id")
-    }
+    wanted = timeline_asset_ids(job.timeline)
     rows = {str(a.id): a for a in MediaAsset.objects.filter(id__in=wanted, owner_id=job.owner_id)}
     sources: dict[str, Any] = {}
     for asset_id in sorted(wanted):
