@@ -8,6 +8,7 @@ the snapshot, and its live copy (same or lower `seq`) is dropped here. A live ev
 
 from __future__ import annotations
 
+import abc
 import json
 import logging
 from typing import Any
@@ -30,7 +31,7 @@ CLOSE_TRY_AGAIN_LATER = 1013
 FINISHED = 2**62
 
 
-class _JobEventsConsumer(AsyncJsonWebsocketConsumer):
+class _JobEventsConsumer(AsyncJsonWebsocketConsumer, abc.ABC):
     """What both endpoints share: refusals, the per-user limit, ping, and in-order, once-only delivery."""
 
     user_id: int | None = None
@@ -144,12 +145,13 @@ class _JobEventsConsumer(AsyncJsonWebsocketConsumer):
         return {job_id: seq for job_id, seq in self.seen.items() if seq != FINISHED}
 
     # --- per endpoint ---------------------------------------------------------------------------------
+    @abc.abstractmethod
     def group_for(self, user) -> str:
-        raise NotImplementedError
+        """The Channels group this endpoint listens to."""
 
+    @abc.abstractmethod
     def read_snapshots(self, user) -> list[dict[str, Any]] | None:
         """The snapshots to send on connect; None refuses the socket with 4404."""
-        raise NotImplementedError
 
 
 def _is_terminal(snapshot: dict[str, Any]) -> bool:
