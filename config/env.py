@@ -6,7 +6,10 @@ start-up with a message naming the variable, instead of surfacing later as a con
 
 from __future__ import annotations
 
+import math
 import os
+from pathlib import Path
+from urllib.parse import urlparse
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -15,7 +18,17 @@ _FALSE = {"0", "false", "no", "off", ""}
 
 
 def _raw(name: str) -> str | None:
+    """The variable's value; `<NAME>_FILE` names a file holding it instead (Docker/Kubernetes secrets)."""
     value = os.environ.get(name)
+    file_name = os.environ.get(f"{name}_FILE")
+    if file_name is not None and file_name.strip():
+        if value is not None:
+            raise ImproperlyConfigured(f"Set either {name} or {name}_FILE, not both.")
+        try:
+            value = Path(file_name.strip()).read_text()
+        except (OSError, UnicodeDecodeError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else "unreadable"
+            raise ImproperlyConfigured(f"{name}_FILE names a file that cannot be read ({reason}).") from None
     return None if value is None else value.strip()
 
 
@@ -56,6 +69,8 @@ def env_float(name: str, default: float, *, minimum: float | None = None, maximu
         value = float(raw)
     except ValueError:
         raise ImproperlyConfigured(f"{name} must be a number, got {raw!r}.") from None
+    if not math.isfinite(value):
+        raise ImproperlyConfigured(f"{name} must be a finite number, got {raw!r}.")
     _check_range(name, value, minimum, maximum)
     return value
 
@@ -66,6 +81,27 @@ def env_list(name: str, default: list[str]) -> list[str]:
     if raw is None:
         return list(default)
     return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def env_redis_url(name: str, default: str) -> str:
+    """A Redis URL: redis:// or rediss:// with a host (and an optional numeric database), or unix://."""
+    value = env_str(name, default)
+    try:
+        parsed = urlparse(value)
+        parsed.port  # noqa: B018  (raises ValueError on a port that is not a number)
+    except ValueError:
+        parsed = None
+    ok = parsed is not None and (
+        (parsed.scheme in ("redis", "rediss") and bool(parsed.hostname)
+         and (parsed.path.strip("/") == "" or parsed.path.strip("/").isdigit()))
+        or (parsed.scheme == "unix" and bool(parsed.path))
+    )
+    if not ok:
+        shown = value if "@" not in value else "(a URL with credentials)"
+        raise ImproperlyConfigured(
+            f"{name} must be a Redis URL such as redis://host:6379/0, rediss://... or unix:///path, got {shown!r}."
+        )
+    return value
 
 
 def env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:

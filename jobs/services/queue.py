@@ -28,8 +28,9 @@ RENDER_STOPPED_CALLBACK = "jobs.tasks.render_stopped"
 
 @lru_cache(maxsize=4)
 def _redis_for(url: str, timeout: float) -> redis.Redis:
-    # Short timeouts: when Redis is down a submit must answer 503 at once instead of hanging the request.
-    return redis.Redis.from_url(url, socket_connect_timeout=timeout, socket_timeout=max(timeout, 5.0))
+    # REDIS_TIMEOUT for connect and every reply: a Redis that is down or hung makes a submit answer 503
+    # within that time instead of hanging the request. (Workers use their own connection for blocking reads.)
+    return redis.Redis.from_url(url, socket_connect_timeout=timeout, socket_timeout=timeout)
 
 
 def queue_connection() -> redis.Redis:

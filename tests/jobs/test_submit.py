@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import socket
 import threading
 
 import pytest
 from django.db import connection
 from rest_framework.test import APIClient
 
+from jobs import services
 from jobs.models import RenderJob
 from tests.conftest import token_client
 from tests.factories import ProjectFactory
@@ -116,3 +118,43 @@ def test_twenty_concurrent_submits_create_exactly_one_job(transactional_db, owne
     assert codes == [200] * 19 + [202]
     assert len({job_id for _, job_id in answers}) == 1
     assert RenderJob.objects.filter(project=project).count() == 1
+
+
+@pytest.fixture
+def hung_redis():
+    """A TCP server that accepts connections and never answers: a Redis that hangs rather than refuses."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(16)
+    held: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept():
+        server.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                held.append(server.accept()[0])
+            except OSError:
+                continue
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    yield f"redis://127.0.0.1:{server.getsockname()[1]}/0"
+    stop.set()
+    thread.join(timeout=2)
+    for conn in held:
+        conn.close()
+    server.close()
+
+
+@pytest.mark.django_db
+def test_a_hung_redis_answers_503_within_redis_timeout(owner_client, make_project, settings, hung_redis):
+    """The queue connection waits REDIS_TIMEOUT for each reply (it waited at least 5 s before)."""
+    settings.REDIS_TIMEOUT = 0.3
+    settings.RQ_QUEUES = {**settings.RQ_QUEUES, "render": {**settings.RQ_QUEUES["render"], "URL": hung_redis}}
+    project = make_project()
+    response = owner_client.post(f"/api/projects/{project.id}/renders", format="json")
+    assert response.status_code == 503 and response.json()["code"] == "QUEUE_UNAVAILABLE"
+    kwargs = services.queue_connection().connection_pool.connection_kwargs
+    assert kwargs["socket_timeout"] == kwargs["socket_connect_timeout"] == 0.3
+    assert RenderJob.objects.count() == 0
