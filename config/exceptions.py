@@ -58,6 +58,19 @@ class CutlineError(Exception):
         self.extra = extra or {}
 
 
+# At most this many problems are listed in one body; `error_count` then says how many there were.
+MAX_ERRORS = 100
+_DEFAULT_CODES = {"validation_error": "INVALID", "client_error": "BAD_REQUEST", "server_error": "SERVER_ERROR"}
+
+
+def error_body(*, status_code: int, code: str, detail: str, attr: str | None = None,
+               item_code: str | None = None) -> dict[str, Any]:
+    """The contract's error body for code outside DRF (middleware, the SSE view, Django's error views)."""
+    body_type = "validation_error" if status_code == 400 else "client_error" if status_code < 500 else "server_error"
+    return _Body(type=body_type, code=code,
+                 errors=[{"code": item_code or code.lower(), "detail": detail, "attr": attr}]).as_dict()
+
+
 @dataclass
 class _Body:
     type: str
@@ -66,10 +79,11 @@ class _Body:
     extra: dict[str, Any] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
-        body: dict[str, Any] = {"type": self.type}
-        if self.code:
-            body["code"] = self.code
-        body["errors"] = self.errors
+        body: dict[str, Any] = {"type": self.type, "code": self.code or _DEFAULT_CODES[self.type]}
+        body["errors"] = self.errors[:MAX_ERRORS]
+        if len(self.errors) > MAX_ERRORS:
+            # A huge document can have thousands of problems; the first ones are what a person can act on.
+            body["error_count"] = len(self.errors)
         body.update(self.extra)
         return body
 
@@ -123,16 +137,18 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
         return Response(
             _Body(
                 type="server_error",
+                code="SERVER_ERROR",
                 errors=[{"code": "error", "detail": "Something went wrong on our side.", "attr": None}],
             ).as_dict(),
             status=status.HTTP_500_INTERNAL_SERVER_ERROR,
         )
 
+    code = str(getattr(exc, "default_code", "") or "").upper() or None
     if isinstance(exc, exceptions.ValidationError):
-        body = _Body(type="validation_error", errors=_flatten(exc.detail))
+        body = _Body(type="validation_error", code=code, errors=_flatten(exc.detail))
     else:
         detail = exc.detail if isinstance(exc, exceptions.APIException) else str(exc)
-        body = _Body(type="client_error" if response.status_code < 500 else "server_error",
+        body = _Body(type="client_error" if response.status_code < 500 else "server_error", code=code,
                      errors=_flatten(detail))
     response.data = body.as_dict()
     return response

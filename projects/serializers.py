@@ -3,8 +3,12 @@ projects.timeline; these only check the envelope."""
 
 from __future__ import annotations
 
-from rest_framework import serializers
+from collections.abc import Mapping
 
+from rest_framework import serializers
+from rest_framework.exceptions import ErrorDetail
+
+from config.exceptions import MAX_ERRORS
 from projects.models import MediaAsset, Project
 
 
@@ -31,11 +35,27 @@ class ProjectWriteSerializer(serializers.Serializer):
     timeline = serializers.JSONField(required=False, allow_null=True)
     version = serializers.IntegerField(required=False, min_value=1)
 
+    # Fields of the project representation a client may send back unchanged (a PUT of what GET returned);
+    # they are ignored. Anything else unknown is refused, so a misspelt `timline` cannot be lost silently.
+    READ_ONLY_ECHO = frozenset(ProjectSerializer.Meta.fields) - {"name", "description", "timeline", "version"}
+
     def __init__(self, *args, require_timeline: bool = False, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         if require_timeline:
             self.fields["timeline"].required = True
             self.fields["timeline"].allow_null = False
+
+    def to_internal_value(self, data):
+        if isinstance(data, Mapping):
+            unknown = sorted(str(key) for key in data if key not in self.fields and key not in self.READ_ONLY_ECHO)
+            if unknown:
+                known = ", ".join(self.fields)
+                raise serializers.ValidationError({
+                    key[:100]: [ErrorDetail(f"unknown field {key[:100]!r}: a project body has {known}.",
+                                      code="unknown_field")]
+                    for key in unknown[:MAX_ERRORS]
+                })
+        return super().to_internal_value(data)
 
 
 class AssetSerializer(serializers.ModelSerializer):

@@ -23,6 +23,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
+from config.exceptions import error_body
 from jobs.models import RenderJob
 from realtime.events import GROUP_MESSAGE_TYPE, TERMINAL_TYPES, group_for_job
 from realtime.selectors import db_read, stored_events, stream_opening
@@ -41,9 +42,8 @@ class _BadParameter(Exception):
 
 
 def _error(status: int, code: str, detail: str, attr: str | None = None, **headers: str) -> JsonResponse:
-    body_type = "validation_error" if status == 400 else "client_error"
     response = JsonResponse(
-        {"type": body_type, "errors": [{"code": code, "detail": detail, "attr": attr}]}, status=status
+        error_body(status_code=status, code=code.upper(), detail=detail, attr=attr, item_code=code), status=status
     )
     for name, value in headers.items():
         response[name.replace("_", "-")] = value
