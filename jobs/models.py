@@ -36,6 +36,9 @@ class RenderJob(models.Model):
 
     ACTIVE_STATUSES = (Status.PENDING, Status.RUNNING)
     TERMINAL_STATUSES = (Status.SUCCEEDED, Status.FAILED, Status.CANCELED)
+    # Failures that say something about the input: running the same frozen timeline again fails the same
+    # way, so neither the sweeper nor a person retries them (a new render of the fixed project does).
+    UNRETRYABLE_ERRORS = frozenset({"INVALID_TIMELINE", "MEDIA_MISSING", "MEDIA_UNREADABLE"})
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)  # also the RQ job id
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="render_jobs")
@@ -102,6 +105,13 @@ class RenderJob(models.Model):
     @property
     def is_terminal(self) -> bool:
         return self.status in self.TERMINAL_STATUSES
+
+    @property
+    def retryable(self) -> bool:
+        """Whether Retry can help: a canceled render, or one that failed for a reason other than its input."""
+        if self.status == self.Status.CANCELED:
+            return True
+        return self.status == self.Status.FAILED and self.error_code not in self.UNRETRYABLE_ERRORS
 
     @property
     def has_result(self) -> bool:

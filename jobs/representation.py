@@ -53,6 +53,7 @@ def job_representation(job: RenderJob) -> dict[str, Any]:
         # Additions beyond v1 (add, never rename):
         "cancel_requested": job.cancel_requested,
         "retry_of": str(job.retry_of_id) if job.retry_of_id else None,
+        "retryable": job.retryable,
     }
 
 

@@ -49,6 +49,7 @@ class JobSerializer(serializers.Serializer):
     ws_url = serializers.CharField()
     cancel_requested = serializers.BooleanField()
     retry_of = serializers.UUIDField(allow_null=True)
+    retryable = serializers.BooleanField(help_text="Whether Retry can help (false for failures of the input).")
 
     def to_representation(self, instance: RenderJob) -> dict[str, Any]:
         return job_representation(instance)

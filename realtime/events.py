@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import logging
+import math
 import os
 import threading
 from datetime import datetime
@@ -49,10 +50,22 @@ def _base(event_type: str, job: RenderJob, *, seq: int, ts: datetime) -> dict[st
     return {"type": event_type, "job_id": str(job.id), "project_id": str(job.project_id), "seq": seq, "ts": iso(ts)}
 
 
-def event_progress(job: RenderJob, *, seq: int, ts: datetime) -> dict[str, Any]:
+def _eta(value: float | None) -> float | None:
+    if value is None:
+        return None
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        return None
+    return round(value, 1) if math.isfinite(value) and value >= 0 else None
+
+
+def event_progress(job: RenderJob, *, seq: int, ts: datetime, eta_seconds: float | None = None) -> dict[str, Any]:
+    """`eta_seconds`: the renderer's estimate of the seconds left (null when it has none, e.g. while queued)."""
     event = _base(PROGRESS, job, seq=seq, ts=ts)
     event.update(
-        {"status": job.status, "progress": round(job.progress, 2), "phase": job.phase, "message": job.message}
+        {"status": job.status, "progress": round(job.progress, 2), "phase": job.phase, "message": job.message,
+         "eta_seconds": _eta(eta_seconds) if job.status == "RUNNING" else None}
     )
     return event
 
@@ -72,7 +85,7 @@ def event_completed(job: RenderJob, *, seq: int, ts: datetime) -> dict[str, Any]
 
 def event_failed(job: RenderJob, *, seq: int, ts: datetime) -> dict[str, Any]:
     event = _base(FAILED, job, seq=seq, ts=ts)
-    event.update({"error_code": job.error_code, "error_message": job.error_message})
+    event.update({"error_code": job.error_code, "error_message": job.error_message, "retryable": job.retryable})
     return event
 
 

@@ -63,7 +63,7 @@ class ProgressReporter:
         self._last_percent, self._last_message = progress.percent, progress.message
         job = services.job_progress_record(
             job_id=self.job_id, attempt=self.attempt, phase=progress.phase, progress=progress.percent,
-            message=progress.message,
+            message=progress.message, eta_seconds=getattr(progress, "eta_seconds", None),
         )
         if job is None:
             self._lost.set()

@@ -94,6 +94,11 @@ def job_retry(*, job: RenderJob) -> RenderJob:
     """A new job rendering the same frozen timeline as a FAILED or CANCELED one."""
     if job.status not in (Status.FAILED, Status.CANCELED):
         raise JobStateConflict(f"Only failed or canceled renders can be retried; this one is {job.status.lower()}.")
+    if not job.retryable:
+        raise JobStateConflict(
+            f"Retrying cannot help: this render failed with {job.error_code}, which a second run of the same "
+            "timeline would hit again. Fix the project and start a new render."
+        )
     new_job, created = _job_create(
         project=job.project,
         user=job.owner,

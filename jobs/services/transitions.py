@@ -30,8 +30,9 @@ Status = RenderJob.Status
 # Failures of the machinery rather than the job: retried automatically while attempts remain. Any
 # other code fails the job at once.
 TRANSIENT = frozenset({"WORKER_LOST", "STORAGE_ERROR"})
-# Failures that say something about the input: running the same job again would fail the same way.
-NEVER_RETRIED = frozenset({"INVALID_TIMELINE", "MEDIA_MISSING", "MEDIA_UNREADABLE"})
+# Failures that say something about the input: running the same job again would fail the same way
+# (`job.failed` says `retryable: false`, and a manual Retry is refused with 409).
+NEVER_RETRIED = RenderJob.UNRETRYABLE_ERRORS
 
 
 EventBuilder = Callable[..., dict[str, Any]]
@@ -92,8 +93,12 @@ def job_claim(*, job_id, worker_name: str = "") -> RenderJob | None:
     )
 
 
-def job_progress_record(*, job_id, attempt: int, phase: str, progress: float, message: str) -> RenderJob | None:
-    """Store one throttled progress report (the ProgressReporter decides when). Progress only grows per attempt."""
+def job_progress_record(*, job_id, attempt: int, phase: str, progress: float, message: str,
+                        eta_seconds: float | None = None) -> RenderJob | None:
+    """Store one throttled progress report (the ProgressReporter decides when). Progress only grows per attempt.
+
+    `eta_seconds` (the renderer's estimate of the time left, None when unknown) rides on the event only.
+    """
     return job_change(
         job_id,
         statuses=(Status.RUNNING,),
@@ -104,7 +109,7 @@ def job_progress_record(*, job_id, attempt: int, phase: str, progress: float, me
             "message": message[:500],
             "heartbeat_at": timezone.now(),
         },
-        builder=rt.event_progress,
+        builder=lambda job, **when: rt.event_progress(job, eta_seconds=eta_seconds, **when),
     )
 
 

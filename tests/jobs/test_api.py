@@ -165,6 +165,36 @@ def test_retry_of_a_failed_job_creates_a_new_job_with_the_same_timeline(owner_cl
     assert new.timeline == job.timeline and response.json()["retry_of"] == str(job.id)
 
 
+def test_retry_of_a_canceled_job_creates_a_new_job(owner_client, job, redis_conn):
+    services.job_cancel(job=job)
+    assert owner_client.get(f"/api/jobs/{job.id}").json()["retryable"] is True
+    response = owner_client.post(f"/api/jobs/{job.id}/retry")
+    assert response.status_code == 202
+    assert response.json()["status"] == "PENDING" and response.json()["retry_of"] == str(job.id)
+
+
+@pytest.mark.parametrize("code", ["MEDIA_MISSING", "MEDIA_UNREADABLE", "INVALID_TIMELINE"])
+def test_retry_is_refused_when_it_cannot_help(owner_client, job, code, redis_conn):
+    services.job_fail(job_id=job.id, error_code=code, error_message="The media file is missing.")
+    shown = owner_client.get(f"/api/jobs/{job.id}").json()
+    assert shown["retryable"] is False
+    response = owner_client.post(f"/api/jobs/{job.id}/retry")
+    assert response.status_code == 409
+    body = response.json()
+    assert body["code"] == "JOB_STATE_CONFLICT" and code in body["errors"][0]["detail"]
+    assert RenderJob.objects.count() == 1
+
+
+def test_staff_get_404_for_other_users_jobs_through_the_api(staff, job):
+    from tests.conftest import token_client
+
+    client = token_client(staff)
+    assert client.get(f"/api/jobs/{job.id}").status_code == 404
+    assert client.post(f"/api/jobs/{job.id}/cancel").status_code == 404
+    assert client.get(f"/api/projects/{job.project_id}/").status_code == 404
+    assert str(job.id) not in client.get("/api/jobs/").content.decode()
+
+
 def test_retry_of_a_pending_job_is_409(owner_client, job):
     assert owner_client.post(f"/api/jobs/{job.id}/retry").status_code == 409
 

@@ -78,3 +78,12 @@ def test_should_cancel_is_true_when_the_job_was_requeued_to_another_attempt(runn
     services.job_requeue(job_id=running_job.id, attempt=1, error_code="WORKER_LOST", reason="Lost.")
     time.sleep(0.55)
     assert reporter.should_cancel() is True
+
+
+def test_the_renderers_eta_reaches_the_stored_event(running_job):
+    from jobs.render.values import Progress as RendererProgress
+
+    reporter = ProgressReporter(running_job.id, attempt=running_job.attempt)
+    reporter(RendererProgress("ENCODE", 40.0, "Encoding frame 1 of 10", eta_seconds=7.25))
+    event = JobEvent.objects.filter(job=running_job).order_by("-seq").first()
+    assert event.payload["phase"] == "ENCODE" and event.payload["eta_seconds"] == 7.2

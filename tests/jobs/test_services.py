@@ -232,3 +232,24 @@ def test_each_sweeper_pass_runs_even_when_an_earlier_one_fails(settings, tmp_pat
     counts = services.sweep_run()
     assert counts["failed"] == 1 and "enqueued" not in counts
     assert counts["tidied"] == 1 and not leftover.exists()
+
+
+def test_progress_events_carry_the_renderers_eta():
+    job = RenderJobFactory()
+    running(job)
+    services.job_progress_record(job_id=job.id, attempt=1, phase="ENCODE", progress=50, message="half",
+                                 eta_seconds=12.345)
+    services.job_progress_record(job_id=job.id, attempt=1, phase="ENCODE", progress=60, message="more")
+    payloads = [e.payload for e in JobEvent.objects.filter(job=job).order_by("seq")]
+    assert payloads[0]["eta_seconds"] is None  # the claim: no estimate yet
+    assert payloads[1]["eta_seconds"] == 12.3
+    assert payloads[2]["eta_seconds"] is None
+
+
+@pytest.mark.parametrize(("code", "retryable"), [("MEDIA_MISSING", False), ("RENDER_FAILED", True),
+                                                 ("TIMEOUT", True)])
+def test_failed_events_say_whether_a_retry_can_help(code, retryable):
+    job = RenderJobFactory()
+    running(job)
+    services.job_fail(job_id=job.id, error_code=code, error_message="x")
+    assert JobEvent.objects.filter(job=job, type="job.failed").get().payload["retryable"] is retryable

@@ -19,7 +19,7 @@ from tests.realtime.conftest import close_code, open_socket, running_job, sessio
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True)]
 
-PROGRESS_KEYS = {"type", "job_id", "project_id", "seq", "ts", "status", "progress", "phase", "message"}
+PROGRESS_KEYS = {"type", "job_id", "project_id", "seq", "ts", "status", "progress", "phase", "message", "eta_seconds"}
 
 
 async def record_progress(job, percent: float, message: str = "Encoding"):

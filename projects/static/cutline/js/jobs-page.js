@@ -35,7 +35,7 @@ function row(job) {
     actions.append(h("button", { type: "button", class: "secondary small", onclick: () => act(job, "cancel") },
       "Cancel"));
   }
-  if (job.status === "FAILED" || job.status === "CANCELED") {
+  if ((job.status === "FAILED" || job.status === "CANCELED") && job.retryable !== false) {
     actions.append(h("button", { type: "button", class: "secondary small", onclick: () => act(job, "retry") }, "Retry"));
   }
   if (job.status === "SUCCEEDED" && job.result) {

@@ -170,7 +170,7 @@ export class RenderPanel {
       actions.append(h("button", { type: "button", class: "danger", disabled: Boolean(job.cancel_requested),
         onclick: (event) => this.cancel(event.target) }, job.cancel_requested ? "Canceling…" : "Cancel render"));
     }
-    if (job.status === "FAILED" || job.status === "CANCELED") {
+    if ((job.status === "FAILED" || job.status === "CANCELED") && job.retryable !== false) {
       actions.append(h("button", { type: "button", class: "primary", onclick: (event) => this.retry(event.target) },
         "Retry"));
     }
