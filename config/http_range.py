@@ -30,6 +30,16 @@ class _Unsatisfiable(Exception):
     pass
 
 
+# Positions longer than this are past the end of any file; Python refuses to parse >4300 digits at all.
+_MAX_DIGITS = 20
+_FAR = 10**_MAX_DIGITS
+
+
+def _position(digits: str) -> int:
+    digits = digits.lstrip("0") or "0"
+    return _FAR if len(digits) > _MAX_DIGITS else int(digits)
+
+
 def parse_range(header: str | None, size: int) -> tuple[int, int] | None:
     """(first, last) byte of a single satisfiable range; None to send the whole file.
 
@@ -45,12 +55,12 @@ def parse_range(header: str | None, size: int) -> tuple[int, int] | None:
     if not first_text and not last_text:
         return None
     if not first_text:  # a suffix: the last N bytes
-        suffix = int(last_text)
+        suffix = _position(last_text)
         if suffix == 0 or size == 0:
             raise _Unsatisfiable
         return max(0, size - suffix), size - 1
-    first = int(first_text)
-    last = int(last_text) if last_text else size - 1
+    first = _position(first_text)
+    last = _position(last_text) if last_text else size - 1
     if last_text and last < first:
         return None
     if first >= size:

@@ -4,16 +4,19 @@ from functools import wraps
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, Http404
+from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
+from django.utils.text import Truncator
 from django.utils.timesince import timesince
+from django.views.decorators.http import require_POST
 from django_rq.admin import QueueAdmin
 from django_rq.models import Dashboard
 
 from config.exceptions import CutlineError
+from config.http_range import ranged_file_response
 from jobs import services
 from jobs.models import RenderJob
 
@@ -77,7 +80,7 @@ class RenderJobAdmin(admin.ModelAdmin):
     """Operators' view of every render. Changes go through the job services (actions), never by editing fields."""
 
     list_display = ("short_id", "status_badge", "progress_bar", "phase", "owner", "project", "attempt",
-                    "duration", "age")
+                    "error_code", "error_summary", "duration", "age")
     list_filter = ("status", "phase", ("created_at", admin.DateFieldListFilter), "preset")
     search_fields = ("id", "owner__username", "owner__email", "project__name", "project__id")
     date_hierarchy = "created_at"
@@ -85,14 +88,14 @@ class RenderJobAdmin(admin.ModelAdmin):
     list_per_page = 50
     actions = ("cancel_jobs", "retry_jobs")
     readonly_fields = (
-        "id", "status_badge", "progress_bar", "phase", "message", "owner", "project", "retry_of", "preset",
+        "id", "status_badge", "progress_bar", "phase", "message", "owner", "project_name", "retry_of", "preset",
         "output", "attempt", "cancel_requested", "cancel_requested_at", "worker_name", "heartbeat_at",
         "error_code", "error_message", "result_link", "result_sha256", "result_size_bytes", "result_duration",
         "render_path", "result_purged_at", "created_at", "queued_at", "started_at", "finished_at", "updated_at",
         "duration", "last_seq", "event_history", "timeline",
     )
     fieldsets = (
-        (None, {"fields": ("id", "status_badge", "progress_bar", "phase", "message", "owner", "project",
+        (None, {"fields": ("id", "status_badge", "progress_bar", "phase", "message", "owner", "project_name",
                            "retry_of", "preset", "output", "attempt", "duration")}),
         ("Outcome", {"fields": ("error_code", "error_message", "result_link", "result_sha256",
                                 "result_size_bytes", "result_duration", "render_path", "result_purged_at")}),
@@ -114,6 +117,10 @@ class RenderJobAdmin(admin.ModelAdmin):
         return [
             path("<uuid:job_id>/result/", self.admin_site.admin_view(self.result_view),
                  name="jobs_renderjob_result"),
+            path("<uuid:job_id>/cancel/", self.admin_site.admin_view(require_POST(self.cancel_view)),
+                 name="jobs_renderjob_cancel"),
+            path("<uuid:job_id>/retry/", self.admin_site.admin_view(require_POST(self.retry_view)),
+                 name="jobs_renderjob_retry"),
             *super().get_urls(),
         ]
 
@@ -121,7 +128,26 @@ class RenderJobAdmin(admin.ModelAdmin):
         extra_context = {**(extra_context or {}), "show_queue_dashboard": _is_superuser(request)}
         return super().changelist_view(request, extra_context=extra_context)
 
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        job = self.get_object(request, object_id)
+        may_act = job is not None and super().has_change_permission(request, job)
+        extra_context = {
+            **(extra_context or {}),
+            "job_can_cancel": may_act and not job.is_terminal,
+            "job_can_retry": may_act and job.retryable,
+        }
+        return super().change_view(request, object_id, form_url, extra_context=extra_context)
+
     # --- columns ----------------------------------------------------------------------------------------
+
+    @admin.display(description="project", ordering="project__name")
+    def project_name(self, job: RenderJob) -> str:
+        url = reverse("admin:projects_project_change", args=[job.project_id])
+        return format_html('<a href="{}">{}</a>', url, job.project.name)
+
+    @admin.display(description="error")
+    def error_summary(self, job: RenderJob) -> str:
+        return Truncator(job.error_message).chars(80) if job.error_message else "—"
 
     @admin.display(description="job", ordering="id")
     def short_id(self, job: RenderJob) -> str:
@@ -202,6 +228,32 @@ class RenderJobAdmin(admin.ModelAdmin):
         if skipped:
             self.message_user(request, f"{skipped} job(s) had already finished.", messages.WARNING)
 
+    def _job_for_action(self, request, job_id) -> RenderJob:
+        job = get_object_or_404(RenderJob, pk=job_id)
+        if not super().has_change_permission(request, job):
+            raise PermissionDenied
+        return job
+
+    def cancel_view(self, request, job_id):
+        job = self._job_for_action(request, job_id)
+        try:
+            services.job_cancel(job=job)
+        except CutlineError as exc:
+            self.message_user(request, exc.message, messages.WARNING)
+        else:
+            self.message_user(request, "Canceled, or asked to stop.", messages.SUCCESS)
+        return HttpResponseRedirect(reverse("admin:jobs_renderjob_change", args=[job.id]))
+
+    def retry_view(self, request, job_id):
+        job = self._job_for_action(request, job_id)
+        try:
+            new_job = services.job_retry(job=job)
+        except CutlineError as exc:
+            self.message_user(request, exc.message, messages.WARNING)
+            return HttpResponseRedirect(reverse("admin:jobs_renderjob_change", args=[job.id]))
+        self.message_user(request, f"Retrying as {str(new_job.id)[:8]}.", messages.SUCCESS)
+        return HttpResponseRedirect(reverse("admin:jobs_renderjob_change", args=[new_job.id]))
+
     @admin.action(description="Retry selected jobs (as new jobs)", permissions=["change"])
     def retry_jobs(self, request, queryset) -> None:
         for job in queryset:
@@ -221,5 +273,6 @@ class RenderJobAdmin(admin.ModelAdmin):
             raise PermissionDenied
         if not job.has_result:
             raise Http404("This render has no result.")
-        return FileResponse(job.result_file.open("rb"), as_attachment=True, filename=f"render-{job.id}.mp4",
-                            content_type="video/mp4")
+        # Streamed in chunks with Range support: a FileResponse is read whole into memory under ASGI.
+        return ranged_file_response(request, job.result_file, content_type="video/mp4",
+                                    filename=f"render-{job.id}.mp4", as_attachment=True)

@@ -40,3 +40,23 @@ def test_head_gets_the_headers_without_the_body(owner_client, image):
     assert response.status_code == 206
     assert response["Content-Length"] == "10"
     assert response.content == b""
+
+
+@pytest.mark.parametrize(("header", "expected"), [
+    ("bytes=0-" + "9" * 5000, (0, 999)),    # an end far past the file: up to the last byte
+    ("bytes=-" + "9" * 5000, (0, 999)),     # a suffix longer than the file: all of it
+    ("bytes=" + "0" * 5000 + "5-9", (5, 9)),  # leading zeros are still small numbers
+])
+def test_numbers_of_thousands_of_digits_are_read_as_huge(header, expected):
+    assert parse_range(header, 1000) == expected
+
+
+def test_a_start_of_thousands_of_digits_is_unsatisfiable():
+    with pytest.raises(_Unsatisfiable):
+        parse_range("bytes=" + "9" * 5000 + "-", 1000)
+
+
+@pytest.mark.parametrize("header", ["bytes=" + "9" * 5000 + "-", "bytes=0-" + "9" * 5000])
+def test_a_range_of_thousands_of_digits_never_answers_500(owner_client, image, header):
+    response = owner_client.get(f"/api/assets/{image.id}/file", HTTP_RANGE=header)
+    assert response.status_code in (206, 416)
