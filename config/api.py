@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
+from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.decorators import api_view
 from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 from rest_framework.response import Response
+
+from config.throttling import AuthAttemptThrottle
 
 
 class MeSerializer(serializers.Serializer):
@@ -49,3 +52,12 @@ class HideForeignObjectsMixin:
 def api_not_found(request: Request, *args, **kwargs) -> Response:
     """Any /api/ path no endpoint matched: the contract's JSON body rather than Django's HTML page."""
     raise NotFound("There is no such API endpoint or object.")
+
+
+class ThrottledObtainAuthToken(ObtainAuthToken):
+    """`POST /api/auth/token`: DRF's token view with password attempts throttled per client address."""
+
+    throttle_classes = [AuthAttemptThrottle]
+
+
+obtain_auth_token = ThrottledObtainAuthToken.as_view()

@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "django_rq",
     "rest_framework",
     "rest_framework.authtoken",
+    "corsheaders",
     "drf_spectacular",
     "drf_spectacular_sidecar",  # Swagger UI assets served by us: no CDN, works offline
     "projects",
@@ -47,6 +48,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "corsheaders.middleware.CorsMiddleware",  # first: answers preflights before anything else runs
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -191,7 +193,32 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": env_int("API_PAGE_SIZE", 50, minimum=1, maximum=1000),
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "config.exceptions.api_exception_handler",
+    "DEFAULT_THROTTLE_CLASSES": ["config.throttling.ApiReadThrottle", "config.throttling.ApiWriteThrottle"],
 }
+# Requests per user (or per address when anonymous) and per address for password attempts; counted in
+# the Redis cache. "<n>/<second|minute|hour|day>"; an empty value switches that throttle off.
+API_THROTTLE_RATES = {
+    "read": env_str("API_THROTTLE_READ", "1200/minute") or None,
+    "write": env_str("API_THROTTLE_WRITE", "300/minute") or None,
+    "auth": env_str("API_THROTTLE_AUTH", "10/minute") or None,
+}
+for _scope, _rate in API_THROTTLE_RATES.items():
+    try:
+        _count, _period = (_rate or "1/s").split("/")
+        if int(_count) < 1 or _period[:1] not in ("s", "m", "h", "d"):
+            raise ValueError
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"API_THROTTLE_{_scope.upper()} must look like 300/minute (a count per second, minute, hour or day), "
+            f"got {_rate!r}."
+        ) from None
+
+# CORS (django-cors-headers), off by default: list the SPA origins allowed to call /api/ from a browser.
+# Credentials are not allowed cross-origin; an SPA sends `Authorization: Token ...`.
+CORS_ALLOWED_ORIGINS = env_list("CORS_ALLOWED_ORIGINS", [])
+CORS_URLS_REGEX = r"^/api/.*$"
+CORS_ALLOW_CREDENTIALS = False
+CORS_EXPOSE_HEADERS = ["ETag", "Retry-After", "Content-Range", "Content-Disposition"]
 SPECTACULAR_SETTINGS = {
     "TITLE": "Cutline API",
     "DESCRIPTION": "Projects, media, render jobs and their live progress.",
