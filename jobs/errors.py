@@ -27,3 +27,9 @@ class StorageError(CutlineError):
     error_code = "STORAGE_ERROR"
     http_status = http_status.HTTP_500_INTERNAL_SERVER_ERROR
     error_type = "server_error"
+
+
+class RenderFailedInQueue(Exception):
+    """Raised out of the RQ task after a render's failure was recorded on the job, so that RQ files the
+    RQ job under "Failed" too and the queue dashboard agrees with the admin. Carries no new information:
+    the job row (error_code, error_message) is the truth."""

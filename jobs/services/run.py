@@ -16,7 +16,7 @@ from django.core.files.storage import default_storage
 from rq.timeouts import JobTimeoutException
 
 from config.exceptions import CutlineError
-from jobs.errors import StorageError
+from jobs.errors import RenderFailedInQueue, StorageError
 from jobs.models import RenderJob
 from jobs.render import AssetSource, render_timeline
 from jobs.render.errors import MediaMissing, RenderCanceled
@@ -34,13 +34,21 @@ def work_dir_for(job_id, attempt: int) -> Path:
 
 
 def job_render(*, job_id, worker_name: str = "") -> RenderJob | None:
-    """Render job `job_id` if it is still PENDING and record the outcome; None when it was not ours to run."""
+    """Render job `job_id` if it is still PENDING and record the outcome; None when it was not ours to run.
+
+    Returns the job as it ended. When it ended FAILED, raises RenderFailedInQueue after recording it, so
+    RQ's registry shows the failure too.
+    """
     job = job_claim(job_id=job_id, worker_name=worker_name)
     if job is None:
         logger.info("job %s: not pending any more; nothing to do", job_id)
         return None
     logger.info("job %s: rendering (attempt %s)", job_id, job.attempt)
+    attempt = job.attempt
     _render_claimed(job)
+    job.refresh_from_db()
+    if job.status == RenderJob.Status.FAILED and job.attempt == attempt:
+        raise RenderFailedInQueue(f"render {job.id} failed with {job.error_code}: {job.error_message}")
     return job
 
 

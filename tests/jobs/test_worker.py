@@ -9,10 +9,12 @@ from datetime import timedelta
 
 import pytest
 from django.conf import settings
+from django.db import transaction
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
 from rq.job import Job as RQJob
 from rq.job import JobStatus
+from rq.registry import FailedJobRegistry
 
 from jobs import services
 from jobs.models import RenderJob
@@ -129,8 +131,9 @@ def test_cancel_of_pending_and_running_jobs(owner, make_project, processes, scra
     assert client.get(f"/api/jobs/{running_id}/result").status_code == 404
     assert client.post(f"/api/jobs/{running_id}/cancel").status_code == 409
 
-    # The worker moves on and never runs the canceled pending job.
-    time.sleep(1.0)
+    # The canceled pending job left the queue, so no worker can ever run it.
+    assert not RQJob.exists(pending_id, connection=services.queue_connection())
+    assert pending_id not in services.render_queue().get_job_ids()
     assert job_status(pending_id).status == "CANCELED" and job_status(pending_id).started_at is None
 
 
@@ -139,10 +142,12 @@ def test_a_worker_that_ignores_cancel_is_stopped_by_the_sweeper(owner, make_proj
     processes.worker()
     job_id = submit(token_client(owner), make_project(repeat=6), preset="full_hd")
     wait_for(lambda: job_status(job_id).phase == "ENCODE", timeout=60, interval=0.05, what="encoding")
-    # As if the cancel had been asked long ago and never confirmed: the sweeper's kill path.
-    RenderJob.objects.filter(pk=job_id).update(cancel_requested=True,
-                                               cancel_requested_at=timezone.now() - timedelta(minutes=1))
-    assert services.overdue_cancels_stop() == 1
+    # As if the cancel had been asked long ago and never confirmed: the sweeper's kill path. One transaction,
+    # so the worker's cooperative check cannot see the request (and stop by itself) before the kill is sent.
+    with transaction.atomic():
+        RenderJob.objects.filter(pk=job_id).update(cancel_requested=True,
+                                                   cancel_requested_at=timezone.now() - timedelta(minutes=1))
+        assert services.overdue_cancels_stop() == 1
 
     assert job_status(job_id).status == "CANCELED"
     # The work horse was killed by RQ's stop-job command (not a cooperative stop).
@@ -161,6 +166,10 @@ def test_deleted_asset_fails_with_media_missing_and_is_not_retried(owner, make_p
     job = wait_for_status(job_id, TERMINAL, timeout=60, proc=worker)
     assert job.status == "FAILED" and job.error_code == "MEDIA_MISSING" and job.attempt == 1
     assert "clip c1 on track v1" in job.error_message and "/" not in job.error_message
+    # RQ files it under "Failed" too, so the queue dashboard agrees with the admin.
+    rq_job = RQJob.fetch(job_id, connection=services.queue_connection())
+    wait_for(lambda: rq_job.get_status(refresh=True) == JobStatus.FAILED, timeout=10, what="RQ to file the failure")
+    assert job_id in FailedJobRegistry(queue=services.render_queue()).get_job_ids()
 
 
 def test_restart_of_web_and_worker_mid_backlog_loses_no_job(owner, make_project, processes, process_logs):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
 
 import pytest
@@ -266,13 +265,18 @@ async def test_nothing_is_sent_for_a_job_after_its_terminal_event(owner, owner_j
     await communicator.disconnect()
 
 
-async def test_a_strangers_owner_socket_hears_nothing_of_the_owners_jobs(owner_job):
+async def test_a_strangers_owner_socket_hears_nothing_of_the_owners_jobs(owner, owner_job):
     other = await database_sync_to_async(UserFactory)(username="other")
     communicator = await open_socket(f"/ws/jobs?token={await ticket_for(other)}")
+    # Positive control: the owner's socket, open at the same time, does hear the event.
+    control = await open_socket(f"/ws/jobs?token={await ticket_for(owner)}")
+    assert (await control.receive_json_from(timeout=5))["type"] == "job.snapshot"
     await record_progress(owner_job, 60.0)
-    await asyncio.sleep(0.2)
+    heard = await control.receive_json_from(timeout=5)
+    assert heard["type"] == "job.progress" and heard["progress"] == 60.0
     assert await communicator.receive_nothing(timeout=0.5)
     await communicator.disconnect()
+    await control.disconnect()
 
 
 async def test_unknown_websocket_path_closes_with_4404(owner):

@@ -118,13 +118,16 @@ async def test_last_event_id_query_parameter_resumes_like_the_header(owner, owne
 
 async def test_live_events_follow_the_snapshot_until_the_terminal_event(owner, owner_job):
     response = await AsyncClient().get(f"/api/jobs/{owner_job.pk}/events", headers=await token_header(owner))
-    reader = asyncio.ensure_future(read_all(response))
-    await asyncio.sleep(0.3)
+    stream = response.streaming_content.__aiter__()
+    # The snapshot is sent after the stream joined the job's group: events from here on are live ones.
+    first = await asyncio.wait_for(stream.__anext__(), 10)
     await database_sync_to_async(services.job_progress_record)(
         job_id=owner_job.pk, attempt=1, phase="ENCODE", progress=50.0, message="Half way"
     )
     await database_sync_to_async(services.job_mark_canceled)(job_id=owner_job.pk)
-    frames = parse_frames(await asyncio.wait_for(reader, 10))
+    rest = [chunk async for chunk in stream]
+    text = b"".join(c if isinstance(c, bytes) else c.encode() for c in [first, *rest]).decode()
+    frames = parse_frames(text)
     assert [(f["id"], f["event"]) for f in frames] == [
         ("1", "job.snapshot"), ("2", "job.progress"), ("3", "job.canceled"),
     ]
