@@ -279,6 +279,8 @@ RENDER_WORK_DIR = Path(env_str("RENDER_WORK_DIR", str(VAR_DIR / "render-work")))
 # --- Realtime -------------------------------------------------------------------------------------------
 REALTIME_TICKET_TTL = env_int("REALTIME_TICKET_TTL", 60, minimum=5)
 REALTIME_MAX_SOCKETS_PER_USER = env_int("REALTIME_MAX_SOCKETS_PER_USER", 20, minimum=1)
+# Open SSE streams per user, across every web process (429 `TOO_MANY_STREAMS` beyond it).
+REALTIME_MAX_SSE_PER_USER = env_int("REALTIME_MAX_SSE_PER_USER", 20, minimum=1)
 REALTIME_PROGRESS_MAX_PER_SECOND = env_float("REALTIME_PROGRESS_MAX_PER_SECOND", 4.0, minimum=0.1)
 
 # --- Misc -----------------------------------------------------------------------------------------------

@@ -27,11 +27,14 @@ from config.exceptions import error_body
 from jobs.models import RenderJob
 from realtime.events import GROUP_MESSAGE_TYPE, TERMINAL_TYPES, group_for_job
 from realtime.selectors import db_read, stored_events, stream_opening
-from realtime.tickets import ticket_user
+from realtime.sse_slots import sse_slot_refresh, sse_slot_release, sse_slot_take
+from realtime.tickets import ticket_user_for_stream
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_TIMEOUT = 300
+# How often an open stream re-confirms its slot in the per-user limit (well inside sse_slots.STALE_AFTER).
+SLOT_REFRESH_SECONDS = 15.0
 MAX_TIMEOUT = 600
 
 
@@ -57,10 +60,13 @@ def _token_user(key: str):
     return token.user if token is not None and token.user.is_active else None
 
 
-async def _authenticate(request: HttpRequest):
-    """The ticket when `?token=` is given (and only it), else a DRF token header, else the session."""
+async def _authenticate(request: HttpRequest, job_id):
+    """The ticket when `?token=` is given (and only it), else a DRF token header, else the session.
+
+    A ticket that opened this job's stream keeps resuming it for the life of the job (realtime/tickets.py).
+    """
     if "token" in request.GET:
-        return await db_read(ticket_user)(request.GET["token"])
+        return await db_read(ticket_user_for_stream)(request.GET["token"], job_id=job_id)
     header = request.headers.get("Authorization")
     if header:
         scheme, _, key = header.partition(" ")
@@ -106,7 +112,7 @@ def _visible(user, job_id) -> bool:
 
 @csrf_exempt  # read-only; other methods get a JSON 404/405 instead of Django's HTML CSRF page
 async def job_events(request: HttpRequest, job_id) -> HttpResponse:
-    user = await _authenticate(request)
+    user = await _authenticate(request, job_id)
     if user is None:
         return _error(401, "not_authenticated", "Authentication credentials were not provided or are not valid.",
                       WWW_Authenticate="Token")
@@ -121,8 +127,16 @@ async def job_events(request: HttpRequest, job_id) -> HttpResponse:
         return _error(400, "invalid", exc.detail, exc.attr)
     if not await db_read(_visible)(user, job_id):
         return _error(404, "not_found", "No such job.")
+    if request.method == "HEAD":
+        slot = None
+    else:
+        slot = await sse_slot_take(user_id=user.pk)
+        if slot is None:
+            return _error(429, "too_many_streams",
+                          f"You already have {settings.REALTIME_MAX_SSE_PER_USER} event streams open; "
+                          "close one (or use the WebSocket /ws/jobs for all your jobs).", Retry_After="15")
     response = StreamingHttpResponse(
-        _event_stream(str(job_id), last_event_id=last_event_id, timeout=timeout),
+        _event_stream(str(job_id), last_event_id=last_event_id, timeout=timeout, user_id=user.pk, slot=slot),
         content_type="text/event-stream",
     )
     response["Cache-Control"] = "no-cache"
@@ -180,7 +194,8 @@ class _Subscription:
             self.channel = None
 
 
-async def _event_stream(job_id: str, *, last_event_id: int | None, timeout: float) -> AsyncIterator[str]:
+async def _event_stream(job_id: str, *, last_event_id: int | None, timeout: float, user_id: int | None = None,
+                        slot: str | None = None) -> AsyncIterator[str]:
     subscription = _Subscription(job_id)
     live = await subscription.open()
     try:
@@ -194,6 +209,7 @@ async def _event_stream(job_id: str, *, last_event_id: int | None, timeout: floa
         keepalive_every = settings.REALTIME_SSE_KEEPALIVE
         now = time.monotonic()
         idle_until, keepalive_at, check_at = now + timeout, now + keepalive_every, now + check_every
+        refresh_at = now + SLOT_REFRESH_SECONDS
         while True:
             wait = max(0.0, min(idle_until, keepalive_at, check_at) - time.monotonic())
             message = None
@@ -227,5 +243,10 @@ async def _event_stream(job_id: str, *, last_event_id: int | None, timeout: floa
             if now >= keepalive_at:
                 yield ": keep-alive\n\n"
                 keepalive_at = now + keepalive_every
+            if slot is not None and now >= refresh_at:
+                await sse_slot_refresh(user_id=user_id, slot=slot)
+                refresh_at = now + SLOT_REFRESH_SECONDS
     finally:
         await subscription.close()
+        if slot is not None:
+            await sse_slot_release(user_id=user_id, slot=slot)

@@ -239,6 +239,7 @@ async def test_failed_job_sends_job_failed_with_the_contract_fields(owner, owner
     assert event == {
         "type": "job.failed", "job_id": str(owner_job.pk), "project_id": str(owner_job.project_id), "seq": 2,
         "ts": event["ts"], "error_code": "MEDIA_UNREADABLE", "error_message": "clip c2 on track v1: cannot be read",
+        "retryable": False,
     }
     assert event["ts"].endswith("Z")
     await communicator.disconnect()

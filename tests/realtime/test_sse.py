@@ -141,3 +141,68 @@ async def test_idle_stream_sends_keep_alives_and_closes_after_its_timeout(owner,
     frames = parse_frames(await asyncio.wait_for(read_all(response), 10))
     assert frames[0]["event"] == "job.snapshot"
     assert {"comment": "keep-alive"} in frames[1:]
+
+
+# --- tickets that keep resuming one stream, and the per-user stream limit ----------------------------------
+
+
+async def test_an_expired_ticket_keeps_resuming_the_stream_it_opened_and_nothing_else(owner, owner_job, settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from jobs.models import RenderJob
+    from tests.realtime.conftest import close_code, open_socket, running_job
+
+    ticket = await database_sync_to_async(ticket_issue)(user=owner)
+    other_job = await database_sync_to_async(running_job)(owner)
+    first = await AsyncClient().get(f"/api/jobs/{owner_job.pk}/events?token={ticket}&timeout=1")
+    assert first.status_code == 200
+    await read_all(first)  # the server closes the idle stream after 1 s
+
+    settings.REALTIME_TICKET_TTL = 0  # every ticket is now past its lifetime
+    resumed = await AsyncClient().get(f"/api/jobs/{owner_job.pk}/events?token={ticket}&timeout=1",
+                                      headers={"Last-Event-ID": "1"})
+    assert resumed.status_code == 200
+    await read_all(resumed)
+    # Bound to this job's stream only: another job's stream and the sockets need a fresh ticket.
+    elsewhere = await AsyncClient().get(f"/api/jobs/{other_job.pk}/events?token={ticket}")
+    assert elsewhere.status_code == 401
+    socket = await open_socket(f"/ws/jobs/{owner_job.pk}?token={ticket}")
+    assert await close_code(socket) == 4401
+    # An expired ticket that never opened a stream opens none.
+    unused = await database_sync_to_async(ticket_issue)(user=owner)
+    assert (await AsyncClient().get(f"/api/jobs/{owner_job.pk}/events?token={unused}")).status_code == 401
+    # Long after the job ended, the binding is no longer honoured.
+    await database_sync_to_async(services.job_mark_canceled)(job_id=owner_job.pk)
+    await database_sync_to_async(RenderJob.objects.filter(pk=owner_job.pk).update)(
+        finished_at=timezone.now() - timedelta(hours=1))
+    late = await AsyncClient().get(f"/api/jobs/{owner_job.pk}/events?token={ticket}", headers={"Last-Event-ID": "1"})
+    assert late.status_code == 401
+
+
+async def test_streams_per_user_are_capped_with_429(owner, owner_job, stranger, settings, redis_conn):
+    from tests.realtime.conftest import running_job
+
+    settings.REALTIME_MAX_SSE_PER_USER = 2
+    headers = await token_header(owner)
+    url = f"/api/jobs/{owner_job.pk}/events"
+    open_streams = [await AsyncClient().get(url, headers=headers) for _ in range(2)]
+    assert [r.status_code for r in open_streams] == [200, 200]
+    refused = await AsyncClient().get(url, headers=headers)
+    assert refused.status_code == 429 and refused["Retry-After"]
+    body = refused.json()
+    assert body["code"] == "TOO_MANY_STREAMS" and body["errors"][0]["code"] == "too_many_streams"
+    # Another user is not affected.
+    stranger_job = await database_sync_to_async(running_job)(stranger)
+    theirs = await AsyncClient().get(f"/api/jobs/{stranger_job.pk}/events", headers=await token_header(stranger))
+    assert theirs.status_code == 200
+    # Streams that end give their slot back.
+    await database_sync_to_async(services.job_mark_canceled)(job_id=owner_job.pk)
+    for response in open_streams:
+        await read_all(response)
+    again = await AsyncClient().get(url, headers=headers)
+    assert again.status_code == 200
+    await read_all(again)
+    await database_sync_to_async(services.job_mark_canceled)(job_id=stranger_job.pk)
+    await read_all(theirs)
