@@ -14,7 +14,8 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -109,6 +110,22 @@ def _flatten(detail: Any, path: str | None = None) -> list[dict[str, Any]]:
     return [{"code": str(code), "detail": str(detail), "attr": path}]
 
 
+def _database_unavailable(exc: BaseException) -> bool:
+    """The database does not answer (down, unreachable, pool exhausted): not a bug, a 503."""
+    from django.db import InterfaceError, OperationalError
+
+    try:
+        from psycopg_pool import PoolTimeout
+    except ImportError:  # SQLite-only installs
+        PoolTimeout = OperationalError
+    return isinstance(exc, (OperationalError, InterfaceError, PoolTimeout))
+
+
+def database_unavailable_body() -> dict[str, Any]:
+    return error_body(status_code=503, code="DATABASE_UNAVAILABLE",
+                      detail="The database is not answering right now. Try again in a moment.")
+
+
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, CutlineError):
         body = _Body(
@@ -118,6 +135,17 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
             extra=exc.extra,
         )
         return Response(body.as_dict(), status=exc.http_status)
+
+    if _database_unavailable(exc):
+        logger.warning("database unavailable in %s: %s", context.get("view").__class__.__name__, exc)
+        return Response(database_unavailable_body(), status=status.HTTP_503_SERVICE_UNAVAILABLE,
+                        headers={"Retry-After": "5"})
+
+    if isinstance(exc, RequestDataTooBig):
+        limit_mb = settings.DATA_UPLOAD_MAX_MEMORY_SIZE / (1024 * 1024)
+        body = _Body(type="client_error", code="REQUEST_TOO_LARGE", errors=[{
+            "code": "too_large", "detail": f"The request body is larger than {limit_mb:g} MB.", "attr": None}])
+        return Response(body.as_dict(), status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
 
     if isinstance(exc, RecursionError):
         # DRF's JSON parser only turns ValueError into a ParseError; absurd nesting overflows the stack.

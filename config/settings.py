@@ -83,6 +83,8 @@ DATABASE_URL = env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'cutline.sqlite3'}
 DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=0)}
 _db = DATABASES["default"]
 if _db["ENGINE"] == "django.db.backends.postgresql":
+    # A database that is down is noticed within seconds (503 DATABASE_UNAVAILABLE), not after the OS's timeout.
+    _db.setdefault("OPTIONS", {})["connect_timeout"] = env_int("DATABASE_CONNECT_TIMEOUT", 3, minimum=1)
     # RQ forks a work horse per job; a pool created in the parent would hand the same sockets to the
     # child. Workers therefore connect per job, and the pool serves the long-lived web process.
     _is_rq_worker = len(sys.argv) > 1 and sys.argv[1] == "rqworker"
@@ -193,6 +195,11 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": env_int("API_PAGE_SIZE", 50, minimum=1, maximum=1000),
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "config.exceptions.api_exception_handler",
+    "DEFAULT_PARSER_CLASSES": [
+        "config.parsers.CutlineJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_THROTTLE_CLASSES": ["config.throttling.ApiReadThrottle", "config.throttling.ApiWriteThrottle"],
 }
 # Requests per user (or per address when anonymous) and per address for password attempts; counted in

@@ -20,10 +20,12 @@ from typing import Any
 
 from channels.layers import get_channel_layer
 from django.conf import settings
+from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.views.decorators.csrf import csrf_exempt
+from psycopg_pool import PoolTimeout
 
-from config.exceptions import error_body
+from config.exceptions import database_unavailable_body, error_body
 from jobs.models import RenderJob
 from realtime.events import GROUP_MESSAGE_TYPE, TERMINAL_TYPES, group_for_job
 from realtime.selectors import db_read, stored_events, stream_opening
@@ -112,6 +114,16 @@ def _visible(user, job_id) -> bool:
 
 @csrf_exempt  # read-only; other methods get a JSON 404/405 instead of Django's HTML CSRF page
 async def job_events(request: HttpRequest, job_id) -> HttpResponse:
+    try:
+        return await _job_events(request, job_id)
+    except (OperationalError, InterfaceError, PoolTimeout) as exc:
+        logger.warning("SSE for job %s: database unavailable: %s", job_id, exc)
+        response = JsonResponse(database_unavailable_body(), status=503)
+        response["Retry-After"] = "5"
+        return response
+
+
+async def _job_events(request: HttpRequest, job_id) -> HttpResponse:
     user = await _authenticate(request, job_id)
     if user is None:
         return _error(401, "not_authenticated", "Authentication credentials were not provided or are not valid.",
