@@ -11,6 +11,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 
 from config.http_range import ranged_file_response
+from jobs.services import project_delete_with_renders
 from projects import services
 from projects.errors import AssetInUse
 from projects.models import MediaAsset, Project
@@ -55,7 +56,11 @@ class ProjectAdmin(admin.ModelAdmin):
             obj._state.adding = False
 
     def delete_model(self, request, obj: Project) -> None:
-        services.project_delete(project=obj)
+        project_delete_with_renders(project=obj)  # its renders' files go too, after commit
+
+    def delete_queryset(self, request, queryset) -> None:
+        for project in queryset:
+            project_delete_with_renders(project=project)
 
 
 @admin.register(MediaAsset)

@@ -16,6 +16,7 @@ from rest_framework.response import Response
 
 from config.api import HideForeignObjectsMixin
 from config.http_range import ranged_file_response
+from jobs.services import project_delete_with_renders
 from projects import services
 from projects.errors import VersionConflict
 from projects.models import MediaAsset, Project
@@ -99,7 +100,8 @@ class ProjectViewSet(
         return self.update(request, *args, partial=True, **kwargs)
 
     def destroy(self, request: Request, *args, **kwargs) -> Response:
-        services.project_delete(project=self.get_object())
+        # The project's renders go with it: the active one is stopped, result files deleted after commit.
+        project_delete_with_renders(project=self.get_object())
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

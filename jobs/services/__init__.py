@@ -12,6 +12,7 @@ Everything public is re-exported here, so `from jobs import services; services.j
 from __future__ import annotations
 
 from jobs.errors import JobStateConflict, QueueUnavailable, QuotaExceeded, StorageError
+from jobs.services.cleanup import project_delete_with_renders, storage_delete_on_commit
 from jobs.services.progress import ProgressReporter
 from jobs.services.queue import (
     job_enqueue,
@@ -73,12 +74,14 @@ __all__ = [
     "lost_jobs_recover",
     "old_results_purge",
     "overdue_cancels_stop",
+    "project_delete_with_renders",
     "queue_check",
     "queue_connection",
     "render_queue",
     "render_submit",
     "rq_job_discard",
     "rq_job_fetch",
+    "storage_delete_on_commit",
     "sweep_run",
     "unqueued_jobs_enqueue",
     "work_dir_for",

@@ -11,7 +11,6 @@ from pathlib import Path
 
 import redis
 from django.conf import settings
-from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -20,6 +19,7 @@ from rq.exceptions import InvalidJobOperation, NoSuchJobError
 from rq.job import JobStatus
 
 from jobs.models import JobEvent, RenderJob
+from jobs.services.cleanup import storage_delete_on_commit
 from jobs.services.queue import job_enqueue, queue_connection, render_queue, rq_job_fetch
 from jobs.services.transitions import job_mark_canceled, job_requeue
 
@@ -119,15 +119,11 @@ def old_results_purge(*, older_than_days: int | None = None, now: datetime | Non
                                    result_purged_at__isnull=True)
     count = 0
     for job in old.iterator():
-        for name in (job.result_file.name, job.poster.name):
-            if name:
-                try:
-                    default_storage.delete(name)
-                except OSError as exc:
-                    logger.warning("job %s: could not delete %s: %s", job.pk, name, exc)
         with transaction.atomic():
             JobEvent.objects.filter(job_id=job.pk).delete()
             RenderJob.objects.filter(pk=job.pk).update(result_file="", poster="", result_purged_at=now)
+            # Only once the row no longer points at them: a rolled-back purge keeps a downloadable result.
+            storage_delete_on_commit([job.result_file.name, job.poster.name], why=f"retention of job {job.pk}")
         count += 1
     return count
 

@@ -179,7 +179,7 @@ def test_sweeper_cancels_a_running_job_that_ignored_its_cancel(redis_conn):
     assert job.status == "CANCELED"
 
 
-def test_retention_deletes_old_results_and_events_but_keeps_the_outcome():
+def test_retention_deletes_old_results_and_events_but_keeps_the_outcome(django_capture_on_commit_callbacks):
     job = RenderJobFactory()
     running(job)
     video = default_storage.save(f"renders/{job.owner_id}/{job.id}/render.mp4", ContentFile(b"mp4 bytes"))
@@ -190,7 +190,8 @@ def test_retention_deletes_old_results_and_events_but_keeps_the_outcome():
     RenderJob.objects.filter(pk=job.pk).update(finished_at=timezone.now() - timedelta(days=31))
     recent = RenderJobFactory()
 
-    assert services.old_results_purge(older_than_days=30) == 1
+    with django_capture_on_commit_callbacks(execute=True):  # the files go once the rows committed
+        assert services.old_results_purge(older_than_days=30) == 1
 
     job.refresh_from_db()
     assert job.status == "SUCCEEDED" and job.result_sha256 == "ab" * 32 and job.result_purged_at is not None
@@ -253,3 +254,21 @@ def test_failed_events_say_whether_a_retry_can_help(code, retryable):
     running(job)
     services.job_fail(job_id=job.id, error_code=code, error_message="x")
     assert JobEvent.objects.filter(job=job, type="job.failed").get().payload["retryable"] is retryable
+
+
+def test_a_rolled_back_purge_keeps_the_files(django_capture_on_commit_callbacks):
+    from django.db import transaction
+
+    job = RenderJobFactory()
+    running(job)
+    video = default_storage.save(f"renders/{job.owner_id}/{job.id}/render.mp4", ContentFile(b"mp4 bytes"))
+    services.job_succeed(job_id=job.id, attempt=1, result=services.StoredResult(
+        result_file=video, poster="", sha256="ab" * 32, size_bytes=9, duration=2.0, width=320, height=180,
+        fps=30.0, render_path="ffmpeg"))
+    RenderJob.objects.filter(pk=job.pk).update(finished_at=timezone.now() - timedelta(days=31))
+    with pytest.raises(RuntimeError), django_capture_on_commit_callbacks(execute=True):
+        with transaction.atomic():
+            assert services.old_results_purge(older_than_days=30) == 1
+            raise RuntimeError("the row change did not commit")
+    assert default_storage.exists(video)
+    assert RenderJob.objects.get(pk=job.pk).has_result

@@ -253,3 +253,56 @@ def test_fields_of_the_representation_sent_back_unchanged_are_accepted(owner_cli
     shown["name"] = "Round trip"
     response = owner_client.put(f"/api/projects/{project.id}/", shown, format="json")
     assert response.status_code == 200 and response.json()["name"] == "Round trip"
+
+
+def _stored_result(job, owner) -> list[str]:
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import default_storage
+
+    from jobs import services
+
+    services.job_claim(job_id=job.id)
+    video = default_storage.save(f"renders/{owner.pk}/{job.id}/render.mp4", ContentFile(b"mp4"))
+    poster = default_storage.save(f"renders/{owner.pk}/{job.id}/poster.jpg", ContentFile(b"jpg"))
+    services.job_succeed(job_id=job.id, attempt=1, result=services.StoredResult(
+        result_file=video, poster=poster, sha256="0" * 64, size_bytes=3, duration=1.0, width=320, height=180,
+        fps=30.0, render_path="ffmpeg"))
+    return [video, poster]
+
+
+def test_deleting_a_project_deletes_its_render_files_after_commit(owner_client, owner,
+                                                                  django_capture_on_commit_callbacks):
+    from django.core.files.storage import default_storage
+
+    from tests.factories import RenderJobFactory
+
+    project = ProjectFactory(owner=owner)
+    names = _stored_result(RenderJobFactory(project=project), owner)
+    other = _stored_result(RenderJobFactory(project=ProjectFactory(owner=owner)), owner)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert owner_client.delete(f"/api/projects/{project.id}").status_code == 204
+    assert not any(default_storage.exists(name) for name in names)
+    assert all(default_storage.exists(name) for name in other)
+
+
+def test_deleting_a_project_takes_its_pending_render_off_the_queue_and_stops_a_running_one(
+        owner_client, owner, image, redis_conn, django_capture_on_commit_callbacks):
+    from jobs import services
+    from jobs.models import RenderJob
+    from jobs.services.progress import ProgressReporter
+
+    project = ProjectFactory(owner=owner, timeline=timeline_using(image=image))
+    pending = ProjectFactory(owner=owner, timeline=timeline_using(image=image))
+    running_job = RenderJob.objects.create(owner=owner, project=project, timeline=project.timeline,
+                                           output_width=320, output_height=180, output_fps=30)
+    services.job_claim(job_id=running_job.id)
+    reporter = ProgressReporter(running_job.id, attempt=1)
+    with django_capture_on_commit_callbacks(execute=True):
+        queued, _ = services.render_submit(project=pending, user=owner, preset="draft")
+    assert str(queued.id) in services.render_queue().get_job_ids()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert owner_client.delete(f"/api/projects/{pending.id}").status_code == 204
+        assert owner_client.delete(f"/api/projects/{project.id}").status_code == 204
+    assert str(queued.id) not in services.render_queue().get_job_ids()
+    assert not RenderJob.objects.filter(pk__in=[queued.id, running_job.id]).exists()
+    assert reporter.should_cancel() is True  # the worker's next check stops the render
