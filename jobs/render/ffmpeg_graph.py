@@ -105,10 +105,10 @@ class FilterGraph:
             return index, (f"{scale},format={fmt},setsar=1,loop=loop=-1:size=1,setpts=N,"
                            f"trim=end_frame={layer.frames}")
         if layer.kind == "freeze":
-            index = self.add_input(["-ss", _sec(layer.freeze_at or 0.0), "-an", "-sn", "-dn",
+            index = self.add_input(["-ss", _sec(layer.freeze_at or 0.0), "-t", "1", "-an", "-sn", "-dn",
                                     "-i", f"file:{layer.path}"], who)
-            return index, (f"trim=end_frame=1,setpts=PTS-STARTPTS,{scale},format={fmt},setsar=1,"
-                           f"loop=loop=-1:size=1,setpts=N,trim=end_frame={layer.frames}")
+            return index, (f"trim=end_frame=1,settb={o.fps_den}/{o.fps_num},setpts=PTS-STARTPTS,{scale},"
+                           f"format={fmt},setsar=1,loop=loop=-1:size=1,setpts=N,trim=end_frame={layer.frames}")
         src_fps = layer.src_fps or o.fps
         # A tenth of a source frame early, so rounding never skips the planned first frame.
         seek = max(0.0, layer.src_in - 0.1 / src_fps)
