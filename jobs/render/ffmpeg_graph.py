@@ -180,7 +180,15 @@ class FilterGraph:
                 colour = ":".join(f"{c}='{c}(X,Y)+(255-{c}(X,Y))*({white})'" for c in ("r", "g", "b"))
             else:
                 colour = "r='r(X,Y)':g='g(X,Y)':b='b(X,Y)'"
-            steps.append(f"geq={colour}:a='{alpha}'")
+            windows = []
+            if not ((layer.keys or {}).get("opacity") or layer.static_opacity < 1.0):
+                # Only the transitions change the picture: geq (costly per pixel) runs on their frames alone.
+                if layer.fade_in:
+                    windows.append(f"lt({n},{layer.fade_in})")
+                if layer.fade_out:
+                    windows.append(f"gte({n},{layer.frames - layer.fade_out})")
+            enable = f":enable='{'+'.join(windows)}'" if windows else ""
+            steps.append(f"geq={colour}:a='{alpha}'{enable}")
         picture = self.chain([f"{index}:v"], ",".join(steps), "s")
         shifted = self.chain([picture], f"setpts=PTS+{layer.start}", "r")
         # The frame number from the timestamp: overlay's own frame counter is not the main stream's.
