@@ -165,8 +165,11 @@ class FilterGraph:
             width = motion.even(layer.base_w * min(layer.scale, layer.scale_cap))
             height = motion.even(layer.base_h * min(layer.scale, layer.scale_cap))
             steps.append(f"scale={width}:{height}:flags=bilinear")
-        if layer.box_w:
-            # Also without a turn: a fixed-size box for the filters after a per-frame scale.
+        turning = bool(layer.rotation % 360) or bool((layer.keys or {}).get("rotation"))
+        if layer.box_w and not turning:
+            # A fixed-size box for the filters after a per-frame scale: the picture centred in it.
+            steps.append(f"pad=w={layer.box_w}:h={layer.box_h}:x=(ow-iw)/2:y=(oh-ih)/2:color=black@0.0:eval=frame")
+        elif layer.box_w:
             angle = motion._value_expr(layer, "rotation", n)
             # A transparent pixel around the picture: rotate samples up to a pixel past the edge, and
             # would stretch the picture's border there.
