@@ -262,16 +262,21 @@ class LayerSource:
             box = Image.new("RGBA", (state.box_w, state.box_h), (0, 0, 0, 0))
             box.paste(image, ((state.box_w - state.width) // 2, (state.box_h - state.height) // 2))
             image = box.rotate(-state.rotation, resample=Image.Resampling.BILINEAR)
-        rgba = np.asarray(image)
+        # Only the part inside the frame goes on to numpy: a zoomed or turned box can be many frames big.
+        box_w, box_h = image.size
+        x0, y0 = max(0, -state.left), max(0, -state.top)
+        x1, y1 = min(box_w, canvas.shape[1] - state.left), min(box_h, canvas.shape[0] - state.top)
+        if x1 <= x0 or y1 <= y0:
+            return
+        rgba = np.asarray(image.crop((x0, y0, x1, y1)))
         alpha = rgba[:, :, 3].astype(np.float32) * state.opacity
         if state.mask:
-            h, w = alpha.shape
-            ys, xs = np.mgrid[0:h, 0:w]
-            alpha *= motion.mask_visible(state.mask, state.mask_q, state.mask_out, xs, ys, w, h)
+            ys, xs = np.mgrid[y0:y1, x0:x1]
+            alpha *= motion.mask_visible(state.mask, state.mask_q, state.mask_out, xs, ys, box_w, box_h)
         rgb = rgba[:, :, :3].astype(np.float32)
         if state.white > 0:
             rgb += (255 - rgb) * state.white
-        blend_at(canvas, rgb, alpha / 255.0, state.left, state.top)
+        blend_at(canvas, rgb, alpha / 255.0, state.left + x0, state.top + y0)
 
     def visible(self, picture: np.ndarray) -> np.ndarray:
         return picture[self.src_y : self.src_y + self.vis_h, self.src_x : self.src_x + self.vis_w]
