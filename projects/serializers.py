@@ -11,6 +11,7 @@ from rest_framework.exceptions import ErrorDetail
 
 from config.exceptions import MAX_ERRORS
 from projects.models import MediaAsset, Project
+from projects.timeline.openapi import TimelineField
 
 _NUM = {"type": "number"}
 _CLIP_PROPS = {
@@ -56,6 +57,7 @@ class ProjectSerializer(serializers.ModelSerializer):
     timeline = TimelineField(read_only=True)
     duration = serializers.FloatField(read_only=True, help_text="Where the last clip ends, in seconds.")
     clip_count = serializers.IntegerField(read_only=True)
+    timeline = TimelineField(read_only=True)
     renders_url = serializers.SerializerMethodField()
 
     class Meta:
