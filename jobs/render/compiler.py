@@ -11,7 +11,7 @@ from typing import Any
 from jobs.render.errors import MediaMissing, MediaUnreadable
 from jobs.render.plan import AudioPart, Layer, MediaFacts, OutputSpec, RenderPlan
 from jobs.render.presets import preset_get, preset_output
-from jobs.render.text import parse_color, text_render
+from jobs.render.text import parse_color, text_steps
 from jobs.render.values import AssetSource
 
 POSTER_AT = 0.10  # of the duration
@@ -193,14 +193,20 @@ class _Compiler:
                 continue
             start = self.frame(start_s)
             end = max(start + 1, self.frame(start_s + length_s))
-            number = sum(1 for layer in self.layers if layer.kind == "text")
-            path = self.text_dir / f"text-{number}.png"
-            box = text_render(text, clip.get("style"), frame_size=(self.output.width, self.output.height),
-                              scale=self.text_scale, path=path)
+            self.text_layers(index, track, clip, text, start, end)
+
+    def text_layers(self, index: int, track: dict[str, Any], clip: dict[str, Any], text: str, start: int,
+                    end: int) -> None:
+        """A text clip (or caption cue) as one layer per image: one when still, a series when animated."""
+        number = len({layer.clip_id for layer in self.layers if layer.kind == "text"})
+        steps = text_steps(text, clip.get("style"), frame_size=(self.output.width, self.output.height),
+                           scale=self.text_scale, fps=float(self.fps), frames=end - start, directory=self.text_dir,
+                           stem=f"text-{number}")
+        for step in steps:
             self.layers.append(Layer(
                 clip_id=str(clip.get("id", "")), track_id=str(track.get("id", "")), track_index=index, kind="text",
-                path=str(path), start=start, end=end, x=box.x, y=box.y, width=box.width, height=box.height,
-                alpha=True,
+                path=str(step.path), start=start + step.start, end=start + step.end, x=step.box.x, y=step.box.y,
+                width=step.box.width, height=step.box.height, alpha=True,
             ))
 
     def audio_track(self, track: dict[str, Any], clips: list[dict[str, Any]]) -> None:

@@ -28,6 +28,7 @@ from projects.timeline.document import (
     TRACK_KINDS,
     TRANSITIONS,
 )
+from projects.timeline.text_style import STYLE_FIELDS, text_style_extra
 
 # Probed durations and hand-typed times disagree in the last digits (2.0 vs 2.0213 s); a millisecond
 # is below one frame at any allowed fps, so it is the tolerance for "past the end" and "overlaps".
@@ -511,12 +512,13 @@ class _Validator:
         value = self.obj(raw, path, "style")
         if value is None:
             return {"size": _MISSING}
-        self.unknown_keys(value, ("size", "color", "position"), path, "style")
+        self.unknown_keys(value, ("size", "color", "position", *STYLE_FIELDS), path, "style")
         style = {
             "size": self.number(value, "size", path, default=DEFAULT_TEXT_STYLE["size"], whole=True,
                                 minimum=TEXT_SIZE_RANGE[0], maximum=TEXT_SIZE_RANGE[1]),
             "color": self.color(value, "color", path, default=DEFAULT_TEXT_STYLE["color"]),
             "position": self.position(value.get("position", DEFAULT_TEXT_STYLE["position"]), f"{path}.position"),
+            **text_style_extra(self, value, path),
         }
         return style
 
