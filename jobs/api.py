@@ -16,6 +16,7 @@ from config.api import HideForeignObjectsMixin
 from config.http_range import ranged_file_response
 from jobs import selectors, services
 from jobs.models import RenderJob
+from jobs.render.formats import format_for_name
 from jobs.serializers import (
     JobListFilterSerializer,
     JobSerializer,
@@ -119,14 +120,17 @@ class JobViewSet(HideForeignObjectsMixin, mixins.ListModelMixin, mixins.Retrieve
         job = services.job_retry(job=self.get_object())
         return Response(job_representation(job), status=status.HTTP_202_ACCEPTED)
 
-    @extend_schema(responses={(200, "video/mp4"): OpenApiResponse(description="the MP4, Range supported")})
+    @extend_schema(responses={(200, "video/mp4"): OpenApiResponse(
+        description="the result in its output.format (MP4 by default; also video/webm, video/quicktime, image/gif, "
+                    "audio/mpeg, audio/wav, image/png), Range supported")})
     @action(detail=True, methods=["get"])
     def result(self, request: Request, pk=None):
         job = self.get_object()
         if not job.has_result:
             raise NotFound("This render has no result (yet).")
+        fmt = format_for_name(job.result_file.name)
         return ranged_file_response(
-            request, job.result_file, content_type="video/mp4", filename=_download_name(job, ".mp4"),
+            request, job.result_file, content_type=fmt.content_type, filename=_download_name(job, fmt.extension),
             as_attachment=True,
         )
 

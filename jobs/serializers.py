@@ -7,6 +7,7 @@ from typing import Any
 from rest_framework import serializers
 
 from jobs.models import RenderJob
+from jobs.render.presets import PRESETS
 from realtime.events import iso, result_download_url
 
 
@@ -101,7 +102,7 @@ class JobSerializer(serializers.Serializer):
     phase = serializers.CharField()
     progress = serializers.FloatField()
     message = serializers.CharField()
-    preset = serializers.ChoiceField(choices=RenderJob.Preset.values)
+    preset = serializers.ChoiceField(choices=list(PRESETS))
     output = JobOutputSerializer()
     attempt = serializers.IntegerField()
     error_code = serializers.CharField(allow_null=True)
@@ -121,7 +122,8 @@ class JobSerializer(serializers.Serializer):
 
 
 class RenderSubmitSerializer(serializers.Serializer):
-    preset = serializers.ChoiceField(choices=RenderJob.Preset.values, default=RenderJob.Preset.DRAFT)
+    # From the renderer's presets (uhd included), not the model's choices: a new preset needs no migration.
+    preset = serializers.ChoiceField(choices=list(PRESETS), default=RenderJob.Preset.DRAFT)
 
 
 class JobListFilterSerializer(serializers.Serializer):

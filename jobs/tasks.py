@@ -140,7 +140,7 @@ def _store_result(job: RenderJob, result: Any) -> services.StoredResult:
     names: list[str] = []
     try:
         with open(result.path, "rb") as handle:
-            job.result_file.save("render.mp4", File(handle), save=False)
+            job.result_file.save(Path(result.path).name, File(handle), save=False)  # render.<format's extension>
         names.append(job.result_file.name)
         poster_name = ""
         if result.poster_path and Path(result.poster_path).exists():

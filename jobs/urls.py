@@ -19,6 +19,7 @@ _uuid = r"(?P<project_id>[^/.]+)"  # any id: a malformed one is a JSON 404 from 
 
 urlpatterns = [
     re_path(r"^fonts/?$", catalog_api.fonts, name="api-fonts"),
+    re_path(r"^presets/?$", catalog_api.presets, name="api-presets"),
     re_path(
         rf"^projects/{_uuid}/renders/?$",
         ProjectRenderViewSet.as_view({"get": "list", "post": "create"}),

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from jobs.render.errors import MediaMissing, MediaUnreadable
+from jobs.render.formats import format_get
 from jobs.render.plan import AudioPart, Layer, MediaFacts, OutputSpec, RenderPlan
 from jobs.render.presets import preset_get, preset_output
 from jobs.render.text import parse_color, text_steps
@@ -240,10 +241,12 @@ def output_spec(timeline: dict[str, Any], preset: str, *, threads: int) -> Outpu
     width, height, fps = preset_output(preset, timeline)
     spec = preset_get(preset)
     rate = Fraction(str(fps)).limit_denominator(1001)
-    background = parse_color((timeline.get("output") or {}).get("background"), (0, 0, 0, 255))[:3]
+    tl_output = timeline.get("output") or {}
+    background = parse_color(tl_output.get("background"), (0, 0, 0, 255))[:3]
     return OutputSpec(
         width=width, height=height, fps_num=rate.numerator, fps_den=rate.denominator, background=background,
         x264_preset=spec.x264_preset, crf=spec.crf, threads=threads,
+        format=format_get(tl_output.get("format")).name, still_at=max(0.0, _num(tl_output.get("still_at"), 0.0)),
     )
 
 

@@ -53,6 +53,8 @@ class OutputSpec:
     audio_bitrate: str = AUDIO_BITRATE
     sample_rate: int = SAMPLE_RATE
     threads: int = 2
+    format: str = "mp4"  # jobs.render.formats
+    still_at: float = 0.0  # seconds: the frame a "png" render shows
 
     @property
     def fps(self) -> float:

@@ -27,7 +27,9 @@ from projects.timeline.document import (
     SCHEMA_VERSION,
     TRACK_KINDS,
     TRANSITIONS,
+    timeline_duration,
 )
+from projects.timeline.output_format import OUTPUT_FIELDS, output_format_check, output_format_extra
 from projects.timeline.text_style import STYLE_FIELDS, text_style_extra
 
 # Probed durations and hand-typed times disagree in the last digits (2.0 vs 2.0213 s); a millisecond
@@ -280,6 +282,7 @@ class _Validator:
         tracks = self.tracks(root.get("tracks", []))
         markers = self.markers(root.get("markers", []))
         view = self.view(root.get("view", {}))
+        output_format_check(self, output, timeline_duration({"tracks": tracks}))
         return {"schema": SCHEMA_VERSION, "output": output, "tracks": tracks, "markers": markers, "view": view}
 
     def _load_assets(self, root: dict[str, Any]) -> None:
@@ -308,7 +311,7 @@ class _Validator:
         value = self.obj(raw, "output", "output")
         if value is None:
             return dict(DEFAULT_OUTPUT)
-        self.unknown_keys(value, ("width", "height", "fps", "background"), "output", "output")
+        self.unknown_keys(value, ("width", "height", "fps", "background", *OUTPUT_FIELDS), "output", "output")
         out = {
             "width": self.number(value, "width", "output", default=DEFAULT_OUTPUT["width"], whole=True,
                                  minimum=MIN_SIZE, maximum=settings.TIMELINE_MAX_WIDTH),
@@ -317,6 +320,7 @@ class _Validator:
             "fps": self.number(value, "fps", "output", default=DEFAULT_OUTPUT["fps"], minimum=MIN_FPS,
                                maximum=MAX_FPS),
             "background": self.color(value, "background", "output", default=DEFAULT_OUTPUT["background"]),
+            **output_format_extra(self, value),
         }
         for key in ("width", "height"):
             if isinstance(out[key], int) and out[key] % 2:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 from PIL import Image, ImageFont
@@ -101,7 +103,7 @@ def test_an_animation_is_a_series_of_images_that_ends_on_the_title(tmp_path, kin
     steps = text_steps("Hello there", style, frame_size=FRAME, scale=1.0, fps=30, frames=60, directory=tmp_path,
                        stem="t")
     assert steps[0].start == 0 and steps[-1].end == 60
-    assert all(a.end == b.start for a, b in zip(steps, steps[1:], strict=False))
+    assert all(a.end == b.start for a, b in itertools.pairwise(steps))
     assert 3 <= len(steps) <= 2 * 40 + 1
     still = text_picture("Hello there", style, frame_size=FRAME, scale=1.0)
     middle = next(s for s in steps if s.start <= 30 < s.end)
