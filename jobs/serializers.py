@@ -6,6 +6,7 @@ from typing import Any
 
 from rest_framework import serializers
 
+from jobs.captions import captions_url
 from jobs.models import RenderJob
 from jobs.render.presets import PRESETS
 from realtime.events import iso, result_download_url
@@ -60,6 +61,8 @@ def job_representation(job: RenderJob) -> dict[str, Any]:
         # Additions beyond v1 (add, never rename):
         "cancel_requested": job.cancel_requested,
         "retry_of": str(job.retry_of_id) if job.retry_of_id else None,
+        "captions_url": captions_url(job),
+        "captions_srt_url": captions_url(job, "srt"),
     }
 
 
@@ -74,6 +77,8 @@ def published_representation(job: RenderJob | None) -> dict[str, Any]:
         "duration": job.result_duration,
         "published_at": iso(job.finished_at),
         "job_id": str(job.id),
+        "captions_url": captions_url(job),
+        "captions_srt_url": captions_url(job, "srt"),
     }
 
 
@@ -116,6 +121,8 @@ class JobSerializer(serializers.Serializer):
     ws_url = serializers.CharField()
     cancel_requested = serializers.BooleanField()
     retry_of = serializers.UUIDField(allow_null=True)
+    captions_url = serializers.CharField(allow_null=True, help_text="WebVTT of the burned-in captions (null: none)")
+    captions_srt_url = serializers.CharField(allow_null=True, help_text="The same captions as SubRip")
 
     def to_representation(self, instance: RenderJob) -> dict[str, Any]:
         return job_representation(instance)

@@ -136,7 +136,9 @@ def _local_path(asset, work_dir: Path) -> Path:
 
 
 def _store_result(job: RenderJob, result: Any) -> services.StoredResult:
-    """Copy the MP4 and its poster to default_storage (outside any transaction)."""
+    """Copy the result, its poster and caption sidecars to default_storage (outside any transaction)."""
+    from jobs.captions import captions_store
+
     names: list[str] = []
     try:
         with open(result.path, "rb") as handle:
@@ -148,6 +150,7 @@ def _store_result(job: RenderJob, result: Any) -> services.StoredResult:
                 job.poster.save("poster.jpg", File(handle), save=False)
             poster_name = job.poster.name
             names.append(poster_name)
+        names.extend(captions_store(job, result))  # captions.vtt / captions.srt, when the timeline has captions
     except OSError as exc:
         for name in names:
             _delete_name(name)
@@ -160,6 +163,12 @@ def _store_result(job: RenderJob, result: Any) -> services.StoredResult:
     )
 
 
+def _sidecars_of(result_name: str) -> list[str]:
+    """The caption sidecars stored beside a result (jobs.captions), whether or not they exist."""
+    folder = str(Path(result_name).parent) if result_name else ""
+    return [f"{folder}/captions.vtt", f"{folder}/captions.srt"] if folder and folder != "." else []
+
+
 def _delete_name(name: str) -> None:
     from django.core.files.storage import default_storage
 
@@ -170,7 +179,7 @@ def _delete_name(name: str) -> None:
 
 
 def _delete_stored(stored: services.StoredResult) -> None:
-    for name in (stored.result_file, stored.poster):
+    for name in (stored.result_file, stored.poster, *_sidecars_of(stored.result_file)):
         if name:
             _delete_name(name)
 

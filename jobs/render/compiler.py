@@ -14,6 +14,7 @@ from jobs.render.plan import AudioPart, Layer, MediaFacts, OutputSpec, RenderPla
 from jobs.render.presets import preset_get, preset_output
 from jobs.render.text import parse_color, text_steps
 from jobs.render.values import AssetSource
+from projects.subtitles import Cue, SubtitlesInvalid, subtitles_parse
 
 POSTER_AT = 0.10  # of the duration
 
@@ -89,6 +90,7 @@ class _Compiler:
     def compile(self) -> RenderPlan:
         tracks = [t for t in self.timeline.get("tracks") or [] if isinstance(t, dict)]
         first_video = next((i for i, t in enumerate(tracks) if t.get("kind") == "video"), None)
+        captions: list[tuple[int, dict[str, Any]]] = []
         for index, track in enumerate(tracks):
             kind = track.get("kind")
             clips = sorted((c for c in track.get("clips") or [] if isinstance(c, dict)),
@@ -99,11 +101,17 @@ class _Compiler:
                 self.text_track(index, track, clips)
             elif kind == "audio":
                 self.audio_track(track, clips)
+            elif kind == "captions":
+                captions.append((index, track))
+        # Captions last: they are cut to where the rest of the timeline ends, so that must be known.
+        cues = [cue for index, track in captions for cue in self.captions_track(index, track)]
+        self.layers.sort(key=lambda layer: layer.track_index)  # stable: document order, as the paths expect
         frames = max([1, self.frame(self.end_seconds), *(layer.end for layer in self.layers)])
         samples = self.frame_samples(frames)
         return RenderPlan(
             output=self.output, frames=frames, samples=samples, layers=self.layers, audio=self.audio,
             poster_frame=min(frames - 1, round(frames * POSTER_AT)),
+            captions=sorted(cues, key=lambda c: (c["start"], c["end"])) if captions else None,
         )
 
     def video_track(self, index: int, track: dict[str, Any], clips: list[dict[str, Any]], *, full_frame: bool) -> None:
@@ -209,6 +217,41 @@ class _Compiler:
                 path=str(step.path), start=start + step.start, end=start + step.end, x=step.box.x, y=step.box.y,
                 width=step.box.width, height=step.box.height, alpha=True,
             ))
+
+    def caption_cues(self, track: dict[str, Any]) -> list[Cue]:
+        where = f"captions track {track.get('id', '?')}"
+        if isinstance(track.get("cues"), list):
+            return [Cue(_num(c.get("start"), 0.0), _num(c.get("end"), 0.0), str(c.get("text") or ""))
+                    for c in track["cues"] if isinstance(c, dict)]
+        asset = self.assets.get(str(track.get("asset_id")))
+        if asset is None or not asset.path or not Path(asset.path).is_file():
+            raise MediaMissing(f"{where}: the subtitles file is missing.")
+        kind = "vtt" if Path(asset.path).suffix.lower() == ".vtt" else "srt"
+        try:
+            parsed = subtitles_parse(Path(asset.path).read_bytes(), kind)
+        except (SubtitlesInvalid, OSError):
+            raise MediaUnreadable(f"{where}: the subtitles file cannot be read.") from None
+        offset = _num(track.get("offset"), 0.0)
+        return [Cue(c.start + offset, c.end + offset, c.text) for c in parsed]
+
+    def captions_track(self, index: int, track: dict[str, Any]) -> list[dict[str, Any]]:
+        """Burn a captions track in (one text layer per cue, styled like text); the cues it showed."""
+        tl_output = self.timeline.get("output") or {}
+        style = dict(track.get("style") or {})
+        if not style.get("max_width"):
+            style["max_width"] = round(_num(tl_output.get("width"), self.output.width) * 0.9)
+        end_limit = self.end_seconds if self.end_seconds > 0 else math.inf
+        shown = []
+        for number, cue in enumerate(self.caption_cues(track), 1):
+            start_s, end_s = max(0.0, cue.start), min(cue.end, end_limit)
+            if end_s <= start_s or not cue.text.strip():
+                continue
+            start = self.frame(start_s)
+            end = max(start + 1, self.frame(end_s))
+            clip = {"id": f"{track.get('id', 'captions')}#{number}", "style": style}
+            self.text_layers(index, track, clip, cue.text, start, end)
+            shown.append({"start": round(start_s, 3), "end": round(end_s, 3), "text": cue.text})
+        return shown
 
     def audio_track(self, track: dict[str, Any], clips: list[dict[str, Any]]) -> None:
         muted = bool(track.get("muted"))

@@ -24,6 +24,7 @@ from jobs.render.plan import RenderPlan
 from jobs.render.procs import run_quiet
 from jobs.render.progress import FINALIZE, PREPARE, RenderMonitor
 from jobs.render.values import AssetSource, Progress, RenderResult
+from projects.subtitles import Cue, subtitles_to_srt, subtitles_to_vtt
 
 logger = logging.getLogger(__name__)
 
@@ -63,6 +64,17 @@ def _poster(video: Path, poster: Path, plan: RenderPlan, work: Path) -> None:
     )
     if code != 0 or not poster.exists():
         raise RenderFailed("The poster frame could not be extracted from the rendered video.")
+
+
+def _captions_write(plan: RenderPlan, out_path: Path) -> tuple[Path | None, Path | None]:
+    """`captions.vtt` and `captions.srt` beside the result: the cues the render burned in, as players want them."""
+    if plan.captions is None:
+        return None, None
+    cues = [Cue(c["start"], c["end"], c["text"]) for c in plan.captions]
+    vtt, srt = out_path.with_name("captions.vtt"), out_path.with_name("captions.srt")
+    vtt.write_text(subtitles_to_vtt(cues), encoding="utf-8")
+    srt.write_text(subtitles_to_srt(cues), encoding="utf-8")
+    return vtt, srt
 
 
 def format_transcode(plan: RenderPlan, fmt: OutputFormat, source: Path, target: Path, work: Path) -> None:
@@ -141,11 +153,12 @@ def render_timeline(
         os.replace(encoded, out_path)
         if poster.exists():
             os.replace(poster, poster_out)
+        sidecars = _captions_write(plan, out_path)
         monitor.report(FINALIZE, 100.0, "Done")
         return RenderResult(
             path=out_path, poster_path=poster_out, duration=0.0 if fmt.still else round(plan.duration, 6),
             size_bytes=size, width=o.width if fmt.has_video else 0, height=o.height if fmt.has_video else 0,
-            fps=o.fps, sha256=sha256, render_path=chosen,
+            fps=o.fps, sha256=sha256, render_path=chosen, captions_vtt=sidecars[0], captions_srt=sidecars[1],
         )
     except subprocess.TimeoutExpired:
         raise RenderTimeout("A step of the render stopped answering.") from None

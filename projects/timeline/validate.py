@@ -18,6 +18,7 @@ from django.conf import settings
 from rest_framework import status
 
 from config.exceptions import CutlineError, ErrorItem
+from projects.timeline.captions import captions_track_validate
 from projects.timeline.document import (
     DEFAULT_OUTPUT,
     DEFAULT_TEXT_STYLE,
@@ -366,6 +367,8 @@ class _Validator:
                            "duplicate")
             else:
                 track_ids[track_id] = path
+        if value.get("kind") == "captions":
+            return captions_track_validate(self, value, path, track_id)
         kind = self.choice(value, "kind", path, TRACK_KINDS)
         allowed = ("id", "kind", "clips") if kind == "text" else ("id", "kind", "muted", "clips")
         self.unknown_keys(value, allowed, path, f"a {kind} track" if kind in TRACK_KINDS else "a track")
