@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 DEFAULT_FORMAT = "mp4"
-GIF_MAX_SECONDS = 30.0
 GIF_MAX_FPS = 15  # GIF frame delays are in hundredths of a second; more than 15 fps only grows the file
 
 

@@ -9,15 +9,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from jobs.render.formats import FORMATS, GIF_MAX_SECONDS
-
 OUTPUT_FIELDS = ("format", "still_at")
+# The renderer's formats (jobs.render.formats.FORMATS) have exactly these names; a test keeps them equal.
+OUTPUT_FORMATS = ("mp4", "mp4_hevc", "webm", "mov_prores", "gif", "mp3", "wav", "png")
+GIF_MAX_SECONDS = 30.0
 
 
 def output_format_extra(v: Any, value: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     if "format" in value:
-        out["format"] = v.choice(value, "format", "output", tuple(FORMATS))
+        out["format"] = v.choice(value, "format", "output", OUTPUT_FORMATS)
     if "still_at" in value:
         out["still_at"] = v.number(value, "still_at", "output", minimum=0)
     return out

@@ -9,10 +9,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from jobs.render.fonts import FAMILIES
-
 STYLE_FIELDS = ("font", "weight", "italic", "align", "max_width", "line_height", "background", "stroke", "shadow",
                 "animation")
+# The renderer's font registry (jobs.render.fonts.FAMILIES) has exactly these ids; a test keeps them equal.
+# They are listed here because the timeline schema owns its values and projects do not import jobs.
+FONT_FAMILIES = (
+    "noto_sans", "noto_serif", "noto_sans_kr", "noto_serif_kr", "noto_sans_jp", "noto_sans_arabic",
+    "noto_naskh_arabic", "noto_sans_hebrew", "dejavu_sans", "dejavu_serif", "dejavu_sans_mono", "liberation_sans",
+    "liberation_serif", "liberation_mono",
+)
 ALIGNS = ("left", "center", "right")
 ANIMATIONS = ("none", "fade", "slide_up", "pop", "typewriter")
 WEIGHT_RANGE = (100, 900)
@@ -23,7 +28,7 @@ def text_style_extra(v: Any, value: dict[str, Any], path: str) -> dict[str, Any]
     """The canonical extra style fields of `value`; problems are reported on the validator `v`."""
     out: dict[str, Any] = {}
     if "font" in value:
-        out["font"] = v.choice(value, "font", path, tuple(FAMILIES))
+        out["font"] = v.choice(value, "font", path, FONT_FAMILIES)
     if "weight" in value:
         out["weight"] = v.number(value, "weight", path, whole=True, minimum=WEIGHT_RANGE[0], maximum=WEIGHT_RANGE[1])
     if "italic" in value:

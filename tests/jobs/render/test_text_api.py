@@ -86,3 +86,16 @@ def test_the_preset_catalogue_follows_orientation(owner_client):
 @pytest.mark.django_db
 def test_the_catalogues_need_a_login(client):
     assert client.get("/api/fonts").status_code in (401, 403)
+
+
+def test_the_schema_and_the_renderer_agree_on_fonts_and_formats():
+    from jobs.render import formats
+    from jobs.render.fonts import FAMILIES
+    from jobs.render.formats import FORMATS
+    from projects.timeline import output_format
+    from projects.timeline.output_format import OUTPUT_FORMATS
+    from projects.timeline.text_style import FONT_FAMILIES
+
+    assert tuple(FAMILIES) == FONT_FAMILIES
+    assert tuple(FORMATS) == OUTPUT_FORMATS
+    assert formats.GIF_MAX_SECONDS == output_format.GIF_MAX_SECONDS
