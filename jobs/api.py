@@ -19,13 +19,8 @@ from jobs.captions import KINDS as CAPTION_TYPES
 from jobs.captions import captions_name, job_has_captions
 from jobs.models import RenderJob
 from jobs.render.formats import format_for_name
-from jobs.serializers import (
-    JobListFilterSerializer,
-    JobSerializer,
-    RenderSubmitSerializer,
-    job_representation,
-    published_representation,
-)
+from jobs.representation import job_representation, published_representation
+from jobs.serializers import JobListFilterSerializer, JobSerializer, RenderSubmitSerializer
 from projects.models import Project
 
 _SUBMITTED = inline_serializer(

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 DEFAULT_FORMAT = "mp4"
+GIF_MAX_SECONDS = 30.0  # the validator refuses longer GIFs (projects.timeline.output_format, same value)
 GIF_MAX_FPS = 15  # GIF frame delays are in hundredths of a second; more than 15 fps only grows the file
 
 
@@ -47,7 +48,10 @@ def format_get(name: str | None) -> OutputFormat:
 
 def format_for_name(filename: str) -> OutputFormat:
     """The format of a stored result, from its extension (results before formats existed are MP4)."""
-    return FORMATS[_BY_SUFFIX.get(Path(filename).suffix.lower(), DEFAULT_FORMAT)]
+    path = Path(filename)
+    if path.suffix.lower() == ".mp4" and "-hevc" in path.stem:
+        return FORMATS["mp4_hevc"]
+    return FORMATS[_BY_SUFFIX.get(path.suffix.lower(), DEFAULT_FORMAT)]
 
 
 def format_video_tail(fmt: OutputFormat, *, still_frame: int, fps: float) -> str:

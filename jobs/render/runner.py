@@ -113,6 +113,8 @@ def render_timeline(
     fmt = format_get((timeline.get("output") or {}).get("format"))
     # The result's extension follows the format (render.mp4 → render.webm, ...).
     out_path = out_path.with_suffix(fmt.extension)
+    if fmt.name == "mp4_hevc":
+        out_path = out_path.with_name(f"{out_path.stem}-hevc{fmt.extension}")  # told apart from H.264 by name
     out_path.parent.mkdir(parents=True, exist_ok=True)
     poster_out = out_path.with_suffix(".jpg")
     # Scratch space next to the output: same file system for the final rename, and the job's work

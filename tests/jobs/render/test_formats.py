@@ -49,7 +49,7 @@ def test_each_format_renders_with_its_codecs_size_and_length(out_dir, assets, fm
     extension, vcodec, acodec = EXPECTED[fmt]
     result = render_timeline(document(fmt), assets, "project", out_dir / "render.mp4", path="ffmpeg")
     assert result.path.suffix == extension and result.path.exists()
-    assert format_for_name(result.path.name).extension == extension
+    assert format_for_name(result.path.name).name == fmt
     facts = probe(result.path)
     assert facts.video_codec == vcodec
     assert facts.audio_codec == acodec
@@ -106,3 +106,30 @@ def test_a_portrait_timeline_at_full_hd_is_full_hd_upright():
     assert preset_output("full_hd", doc(1080, 1350))[:2] == (1080, 1350)
     assert preset_output("uhd", doc(1280, 720))[:2] == (3840, 2160)
     assert preset_output("draft", doc(1920, 1080))[:2] == (640, 360)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_webm_job_is_served_as_webm_with_range(owner, owner_client, redis_conn):
+    from jobs import tasks
+    from tests.factories import ProjectFactory, video_asset
+
+    clip = video_asset(owner, seconds=1.0)
+    project = ProjectFactory(owner=owner)
+    doc = timeline({"id": "v1", "kind": "video", "clips": [
+        {"id": "c1", "asset_id": str(clip.id), "start": 0.0, "in": 0.0, "out": 1.0}]})
+    doc["output"]["format"] = "webm"
+    assert owner_client.patch(f"/api/projects/{project.id}/", {"timeline": doc, "version": project.version},
+                              format="json").status_code == 200
+    job_id = owner_client.post(f"/api/projects/{project.id}/renders", {"preset": "project"},
+                               format="json").json()["job"]["id"]
+    tasks.render(job_id)
+    result = owner_client.get(f"/api/jobs/{job_id}").json()["result"]
+    assert (result["format"], result["content_type"], result["extension"]) == ("webm", "video/webm", ".webm")
+    whole = owner_client.get(result["download_url"])
+    assert whole.status_code == 200 and whole["Content-Type"] == "video/webm"
+    assert whole["Content-Disposition"].endswith('.webm"')
+    body = b"".join(whole.streaming_content)
+    assert body[:4] == b"\x1a\x45\xdf\xa3"  # EBML: a Matroska/WebM file
+    assert result["checksum"] == "sha256:" + __import__("hashlib").sha256(body).hexdigest()
+    part = owner_client.get(result["download_url"], HTTP_RANGE="bytes=0-99")
+    assert part.status_code == 206 and len(b"".join(part.streaming_content)) == 100
