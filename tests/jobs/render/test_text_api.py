@@ -99,3 +99,13 @@ def test_the_schema_and_the_renderer_agree_on_fonts_and_formats():
     assert tuple(FAMILIES) == FONT_FAMILIES
     assert tuple(FORMATS) == OUTPUT_FORMATS
     assert formats.GIF_MAX_SECONDS == output_format.GIF_MAX_SECONDS
+
+
+@pytest.mark.django_db
+def test_the_openapi_schema_documents_styles_captions_formats_and_catalogues(client):
+    schema = client.get("/api/schema/", HTTP_ACCEPT="application/json").json()
+    assert {"/api/fonts", "/api/presets"} <= {p.rstrip("/") for p in schema["paths"]} | set(schema["paths"])
+    text = str(schema)
+    for field in ("line_height", "typewriter", "noto_sans_kr", "captions", "mp4_hevc", "still_at", "captions_url",
+                  "captions_srt_url", "content_type"):
+        assert field in text, field
