@@ -5,11 +5,11 @@ fonts-noto-core (Noto Sans/Serif, Arabic, Hebrew), fonts-noto-cjk (Hangul, kana,
 fonts-liberation. Nothing is downloaded at render time and nothing depends on fontconfig's guesses: a family
 names its files here, and `font_families()` lists only those whose regular file is really present.
 
-Pillow draws one font per call, so coverage is chosen per line: the requested family when it has every
-glyph of the line, otherwise the first font of the fallback chain that covers the most of it (Hangul goes to
-Noto Sans CJK KR, Arabic to Noto Sans Arabic, Hebrew to Noto Sans Hebrew). Characters that no font has
-(colour emoji among them: see docs/text-and-captions.md) are left out rather than drawn as empty boxes.
-Right-to-left scripts are shaped by libraqm (Debian `libraqm0`, loaded by Pillow) when it is available.
+Pillow draws one font per call, so a line is split into runs (`font_runs`): each character goes to the
+requested family when it has the glyph, else to Noto Color Emoji for emoji, else to the first font of the
+fallback chain that has it (Hangul → Noto Sans CJK KR, Arabic → Noto Sans Arabic, Hebrew → Noto Sans Hebrew).
+Each run is shaped by libraqm (Debian `libraqm0`); jobs.render.text orders the runs of a right-to-left line.
+Characters that no font has are left out rather than drawn as empty boxes.
 """
 
 from __future__ import annotations
@@ -103,6 +103,12 @@ FAMILIES: dict[str, FontFamily] = {f.id: f for f in (
 )}
 # Tried in order for the characters the requested family lacks.
 FALLBACK_CHAIN = ("noto_sans", "noto_sans_kr", "noto_sans_arabic", "noto_sans_hebrew", "dejavu_sans")
+# Colour emoji: a bitmap (CBDT) font with one strike, drawn at EMOJI_STRIKE pixels and scaled to the text size.
+EMOJI = "emoji"
+EMOJI_FILE = "truetype/noto/NotoColorEmoji.ttf"
+EMOJI_STRIKE = 109
+# Characters that belong to the emoji (or letter) before them: joiners, variation selectors, skin tones, tags.
+_ATTACHED = {0x200D, 0xFE0E, 0xFE0F, 0x20E3, *range(0x1F3FB, 0x1F400), *range(0xE0020, 0xE0080)}
 
 
 def _find(relative: str) -> Path | None:
@@ -203,6 +209,52 @@ def font_for_line(line: str, family: str) -> tuple[str, str]:
     if nobody:
         line = "".join(c for c in line if c not in nobody)
     return best, line
+
+
+@lru_cache(maxsize=1)
+def emoji_font() -> ImageFont.FreeTypeFont | None:
+    path = _find(EMOJI_FILE)
+    if path is None:
+        return None
+    return ImageFont.truetype(str(path), size=EMOJI_STRIKE, layout_engine=_layout())
+
+
+@lru_cache(maxsize=4096)
+def emoji_has(char: str) -> bool:
+    font = emoji_font()
+    if font is None or char.isascii():
+        return False
+    _left, top, _right, bottom = font.getbbox(char)
+    return bottom > top  # .notdef in this font has no height
+
+
+def font_runs(line: str, family: str) -> list[tuple[str, str]]:
+    """(family or EMOJI, text) runs to draw `line` with, in logical order; characters no font has are left out.
+
+    Whitespace stays in the run before it, so a word sequence in one script is one run (shaped as a whole)."""
+    families = font_families()
+    if not families:
+        return [(family, line)] if line else []
+    if family not in families:
+        family = DEFAULT_FAMILY if DEFAULT_FAMILY in families else next(iter(families))
+    runs: list[list[str]] = []
+    for char in line:
+        if runs and (ord(char) in _ATTACHED or (char.isspace() and runs[-1][0] != EMOJI)):
+            runs[-1][1] += char
+            continue
+        if font_has_glyph(family, char):
+            chosen: str | None = family
+        elif emoji_has(char):
+            chosen = EMOJI
+        else:
+            chosen = next((f for f in FALLBACK_CHAIN if f in families and font_has_glyph(f, char)), None)
+        if chosen is None:
+            continue
+        if runs and runs[-1][0] == chosen:
+            runs[-1][1] += char
+        else:
+            runs.append([chosen, char])
+    return [(f, t) for f, t in runs]
 
 
 def font_catalog() -> list[dict[str, object]]:

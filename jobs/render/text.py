@@ -21,7 +21,7 @@ from typing import Any
 
 from PIL import Image, ImageChops, ImageDraw, ImageFilter
 
-from jobs.render.fonts import DEFAULT_FAMILY, font_for_line, font_load
+from jobs.render.fonts import DEFAULT_FAMILY, EMOJI, EMOJI_STRIKE, emoji_font, font_load, font_runs, raqm_available
 
 DEFAULT_SIZE = 48
 DEFAULT_LINE_HEIGHT = 1.2
@@ -100,9 +100,17 @@ def _is_rtl(line: str) -> bool:
 
 
 @dataclass
+class _Run:
+    text: str
+    font: Any  # None: colour emoji
+    advance: float
+    rtl: bool = False
+
+
+@dataclass
 class _Line:
     text: str
-    font: Any
+    runs: list[_Run]
     width: int
     rtl: bool
 
@@ -116,6 +124,59 @@ class _Layout:
     height: int
 
 
+def _emoji_picture(text: str, size: int) -> Image.Image:
+    """Colour emoji at `size` pixels: drawn at the font's only strike and scaled (they are bitmaps)."""
+    font = emoji_font()
+    probe = ImageDraw.Draw(Image.new("RGBA", (1, 1)))
+    left, top, right, bottom = probe.textbbox((0, 0), text, font=font, anchor="ls", embedded_color=True)
+    image = Image.new("RGBA", (max(1, right - left), max(1, bottom - top)), (0, 0, 0, 0))
+    ImageDraw.Draw(image).text((-left, -top), text, font=font, anchor="ls", embedded_color=True)
+    factor = size / EMOJI_STRIKE
+    scaled = image.resize((max(1, round(image.width * factor)), max(1, round(image.height * factor))),
+                          Image.Resampling.LANCZOS)
+    scaled.info["offset"] = (round(left * factor), round(top * factor))
+    return scaled
+
+
+def _direction(text: str) -> str | None:
+    """"rtl" for a run with right-to-left letters when libraqm can lay it out so, else None (automatic)."""
+    return "rtl" if _is_rtl(text) and raqm_available() else None
+
+
+def _runs_for(line: str, family: str, weight: int, italic: bool, size: int) -> list[_Run]:
+    runs = []
+    pieces = font_runs(line, family)
+    for fam, text in pieces:
+        if fam == EMOJI:
+            runs.append(_Run(text, None, emoji_font().getlength(text) * size / EMOJI_STRIKE))
+            continue
+        font = font_load(fam, weight, italic, size)
+        # Spaces between runs are neutral: on their own they fall between the runs in either direction.
+        body = text.rstrip() if len(pieces) > 1 else text
+        for part in (body, text[len(body):]):
+            if part:
+                direction = _direction(part)
+                runs.append(_Run(part, font, font.getlength(part, direction=direction), rtl=direction == "rtl"))
+    return runs
+
+
+def _base_rtl(text: str) -> bool:
+    """The paragraph direction of a line: that of its first strong character (Unicode bidi rules P2, P3)."""
+    for char in text:
+        kind = unicodedata.bidirectional(char)
+        if kind in ("R", "AL"):
+            return True
+        if kind == "L":
+            return False
+    return False
+
+
+def _measure_runs(draw: ImageDraw.ImageDraw, runs: list[_Run], stroke: int) -> int:
+    if len(runs) == 1 and runs[0].font is not None:
+        return _measure(draw, runs[0].text, runs[0].font, stroke)
+    return math.ceil(sum(run.advance for run in runs)) + 2 * stroke
+
+
 def _measure(draw: ImageDraw.ImageDraw, text: str, font: Any, stroke: int) -> int:
     if not text:
         return 0
@@ -123,26 +184,29 @@ def _measure(draw: ImageDraw.ImageDraw, text: str, font: Any, stroke: int) -> in
     return math.ceil(right - min(0, left))
 
 
-def _wrap(paragraph: str, family: str, weight: int, italic: bool, size: int, stroke: int,
-          max_width: int | None, draw: ImageDraw.ImageDraw) -> list[tuple[str, str]]:
-    """(family, line) pairs: the paragraph broken at spaces (or anywhere, for text without spaces) to fit."""
-    fam, cleaned = font_for_line(paragraph, family)
+def _wrap(paragraph: str, bits: dict[str, Any], max_width: int | None,
+          draw: ImageDraw.ImageDraw) -> list[str]:
+    """The paragraph broken at spaces (or anywhere, for text without spaces) to fit `max_width`."""
     if not max_width:
-        return [(fam, cleaned)]
-    font = font_load(fam, weight, italic, size)
-    words = cleaned.split(" ") if " " in cleaned else list(cleaned)
-    joiner = " " if " " in cleaned else ""
+        return [paragraph]
+    words = paragraph.split(" ") if " " in paragraph else list(paragraph)
+    joiner = " " if " " in paragraph else ""
     lines: list[str] = []
     current = ""
+
+    def width(text: str) -> int:
+        runs = _runs_for(text, bits["family"], bits["weight"], bits["italic"], bits["size"])
+        return _measure_runs(draw, runs, bits["stroke"]) if runs else 0
+
     for word in words:
         candidate = f"{current}{joiner}{word}" if current else word
-        if current and _measure(draw, candidate, font, stroke) > max_width:
+        if current and width(candidate) > max_width:
             lines.append(current)
             current = word
         else:
             current = candidate
     lines.append(current)
-    return [font_for_line(line, family) for line in lines]
+    return lines
 
 
 def _style_bits(style: dict[str, Any], scale: float) -> dict[str, Any]:
@@ -175,14 +239,12 @@ def _layout(text: str, bits: dict[str, Any], frame_w: int) -> _Layout:
     draw = ImageDraw.Draw(Image.new("RGBA", (1, 1)))
     size, stroke = bits["size"], bits["stroke"]
     max_width = min(bits["max_width"] or frame_w, frame_w)
-    pairs: list[tuple[str, str]] = []
-    for paragraph in (text or " ").split("\n"):
-        pairs.extend(_wrap(paragraph, bits["family"], bits["weight"], bits["italic"], size, stroke,
-                           max_width if bits["max_width"] else None, draw))
     lines = []
-    for family, line in pairs:
-        font = font_load(family, bits["weight"], bits["italic"], size)
-        lines.append(_Line(line, font, _measure(draw, line, font, stroke), _is_rtl(line)))
+    for paragraph in (text or " ").split("\n"):
+        for line in _wrap(paragraph, bits, max_width if bits["max_width"] else None, draw):
+            runs = _runs_for(line, bits["family"], bits["weight"], bits["italic"], size)
+            kept = "".join(run.text for run in runs)
+            lines.append(_Line(kept, runs, _measure_runs(draw, runs, stroke) if runs else 0, _base_rtl(kept)))
     line_step = max(1, round(size * bits["line_height"]))
     # Room above the first baseline and below the last for ascenders, descenders, marks and the stroke.
     ascent_pad = round(size * 1.1) + stroke
@@ -191,19 +253,16 @@ def _layout(text: str, bits: dict[str, Any], frame_w: int) -> _Layout:
 
 
 def _draw_text(layout: _Layout, bits: dict[str, Any], *, fill: tuple[int, int, int, int],
-               stroke_fill: tuple[int, int, int, int], visible: int | None, margin: int) -> Image.Image:
-    """The text block on a transparent canvas of the layout's size plus `margin` on every side."""
+               stroke_fill: tuple[int, int, int, int], visible: int | None, margin: int,
+               silhouette: bool = False) -> Image.Image:
+    """The text block on a transparent canvas of the layout's size plus `margin` on every side.
+
+    `silhouette`: colour emoji are drawn in `fill` too (for shadows)."""
     width, height = layout.width + 2 * margin, layout.height + 2 * margin
     image = Image.new("RGBA", (width, height), (0, 0, 0, 0))
     draw = ImageDraw.Draw(image)
     remaining = visible
     for index, line in enumerate(layout.lines):
-        text = line.text
-        if remaining is not None:
-            text = text[: max(0, remaining)]
-            remaining -= len(line.text)
-        if not text:
-            continue
         if bits["align"] == "left":
             x = margin
         elif bits["align"] == "right":
@@ -211,10 +270,41 @@ def _draw_text(layout: _Layout, bits: dict[str, Any], *, fill: tuple[int, int, i
         else:
             x = margin + (layout.width - line.width) / 2
         baseline = margin + layout.ascent_pad + index * layout.line_step
-        # A partly typed right-to-left line grows from its right end.
-        anchor, at = ("rs", x + line.width) if line.rtl else ("ls", x)
-        draw.text((at, baseline), text, font=line.font, fill=fill, anchor=anchor,
-                  stroke_width=bits["stroke"], stroke_fill=stroke_fill)
+        if len(line.runs) == 1 and line.runs[0].font is not None:
+            # One run: libraqm lays out the whole line; a partly typed right-to-left line grows from its right end.
+            run = line.runs[0]
+            text = run.text if remaining is None else run.text[: max(0, remaining)]
+            if remaining is not None:
+                remaining -= len(run.text)
+            if text:
+                anchor, at = ("rs", x + line.width) if run.rtl else ("ls", x)
+                draw.text((at, baseline), text, font=run.font, fill=fill, anchor=anchor, direction=_direction(text),
+                          stroke_width=bits["stroke"], stroke_fill=stroke_fill)
+            continue
+        # Several runs: typed in logical order, placed in visual order (a right-to-left line reverses them).
+        shown = []
+        for run in line.runs:
+            shown.append(run.text if remaining is None else run.text[: max(0, remaining)])
+            if remaining is not None:
+                remaining -= len(run.text)
+        order = list(zip(line.runs, shown, strict=True))
+        if line.rtl:
+            order.reverse()
+        cursor = x + bits["stroke"]
+        for run, text in order:
+            if text and run.font is not None:
+                anchor, at = ("rs", cursor + run.advance) if run.rtl else ("ls", cursor)
+                draw.text((at, baseline), text, font=run.font, fill=fill, anchor=anchor, direction=_direction(text),
+                          stroke_width=bits["stroke"], stroke_fill=stroke_fill)
+            elif text:
+                picture = _emoji_picture(text, bits["size"])
+                dx, dy = picture.info["offset"]
+                if silhouette:
+                    solid = Image.new("RGBA", picture.size, (*fill[:3], 0))
+                    solid.putalpha(picture.getchannel("A").point(lambda a: a * fill[3] // 255))
+                    picture = solid
+                image.alpha_composite(picture, (max(0, round(cursor + dx)), max(0, round(baseline + dy))))
+            cursor += run.advance
     return image
 
 
@@ -261,7 +351,8 @@ def text_picture(text: str, style: dict[str, Any] | None, *, frame_size: tuple[i
                                                          fill=(*color[:3], round(color[3] * opacity)))
         if shadow:
             color = parse_color(shadow.get("color"), (0, 0, 0, 160))
-            silhouette = _draw_text(layout, bits, fill=color, stroke_fill=color, visible=shown, margin=margin)
+            silhouette = _draw_text(layout, bits, fill=color, stroke_fill=color, visible=shown, margin=margin,
+                                    silhouette=True)
             silhouette = ImageChops.offset(silhouette, shadow_x, shadow_y)
             if blur > 0:
                 silhouette = silhouette.filter(ImageFilter.GaussianBlur(blur))

@@ -119,3 +119,42 @@ def test_a_fading_title_is_dimmer_at_its_start_on_both_paths(out_dir, path):
                              out_dir / "fade.mp4", path=path)
     early, late = frames_rgb(result.path, [1, 20], FRAME)
     assert early.astype(int).sum() < 0.5 * late.astype(int).sum()
+
+
+def test_a_line_mixing_scripts_draws_each_run_in_a_font_that_has_it():
+    from jobs.render.fonts import EMOJI, emoji_has, font_runs
+
+    runs = font_runs("Hi 안녕 שלום 😀!", "liberation_serif")
+    assert [family for family, _text in runs] == ["liberation_serif", "noto_sans_kr", "noto_sans_hebrew", EMOJI,
+                                                  "liberation_serif"]
+    for family, text in runs:
+        glyphs = [ch for ch in text if not ch.isspace()]
+        assert all(emoji_has(ch) if family == EMOJI else font_has_glyph(family, ch) for ch in glyphs)
+
+
+def test_emoji_are_drawn_in_colour():
+    picture = np.array(text_picture("ok 😀", {"size": 48, "color": "#ffffff"}, frame_size=FRAME, scale=1.0))
+    rgb = picture[:, :, :3].astype(int)
+    opaque = picture[:, :, 3] > 200
+    yellow = opaque & (rgb[:, :, 0] > 180) & (rgb[:, :, 1] > 120) & (rgb[:, :, 2] < 90)
+    assert yellow.sum() > 100  # the face is yellow, the text white
+
+
+def test_a_right_to_left_line_puts_its_runs_right_to_left():
+    # Hebrew, then Hangul: in a right-to-left line the Hangul word is drawn to the left of the Hebrew one.
+    style = {"size": 40, "color": "#ffffff", "stroke": {"width": 0}}
+    whole = np.array(text_picture("שלום 안녕", style, frame_size=(640, 180), scale=1.0))[:, :, 3]
+    hangul = np.array(text_picture("안녕", style, frame_size=(640, 180), scale=1.0))[:, :, 3]
+    hebrew = np.array(text_picture("שלום", style, frame_size=(640, 180), scale=1.0))[:, :, 3]
+
+    def fit(word, width):
+        return word[:, :width] if word.shape[1] >= width else np.pad(word, ((0, 0), (0, width - word.shape[1])))
+
+    def ink_match(region, word):
+        rows = min(region.shape[0], word.shape[0])
+        return (np.abs(region[:rows].astype(int) - fit(word, region.shape[1])[:rows].astype(int)) < 60).mean()
+
+    left = whole[:, : hangul.shape[1]]
+    right = whole[:, whole.shape[1] - hebrew.shape[1] :]
+    assert ink_match(left, hangul) > ink_match(left, hebrew)
+    assert ink_match(right, hebrew) > ink_match(right, hangul)
