@@ -8,7 +8,7 @@ from rest_framework.decorators import api_view
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from jobs.render.fonts import font_catalog, raqm_available
+from jobs.render.fonts import emoji_font, font_catalog, raqm_available
 from jobs.render.formats import format_catalog
 from jobs.render.presets import preset_catalog
 
@@ -27,13 +27,15 @@ class FontListSerializer(serializers.Serializer):
     fonts = FontSerializer(many=True)
     default = serializers.CharField()
     rtl_shaping = serializers.BooleanField(help_text="libraqm is loaded: Arabic and Hebrew are shaped.")
+    color_emoji = serializers.BooleanField(help_text="Noto Color Emoji is installed: emoji are drawn in colour.")
 
 
 @extend_schema(responses=FontListSerializer)
 @api_view(["GET"])
 def fonts(request: Request) -> Response:
     """The font families installed on this server, for a text style's `font`, `weight` and `italic`."""
-    return Response({"fonts": font_catalog(), "default": "noto_sans", "rtl_shaping": raqm_available()})
+    return Response({"fonts": font_catalog(), "default": "noto_sans", "rtl_shaping": raqm_available(),
+                     "color_emoji": emoji_font() is not None})
 
 
 class SizeSerializer(serializers.Serializer):

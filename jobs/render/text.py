@@ -195,8 +195,9 @@ def _wrap(paragraph: str, bits: dict[str, Any], max_width: int | None,
     current = ""
 
     def width(text: str) -> int:
+        # Advances, not ink boxes: a stroked bounding box costs a FreeType stroker run per candidate.
         runs = _runs_for(text, bits["family"], bits["weight"], bits["italic"], bits["size"])
-        return _measure_runs(draw, runs, bits["stroke"]) if runs else 0
+        return math.ceil(sum(run.advance for run in runs)) + 2 * bits["stroke"]
 
     for word in words:
         candidate = f"{current}{joiner}{word}" if current else word

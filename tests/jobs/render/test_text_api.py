@@ -69,7 +69,7 @@ def test_the_font_catalogue_lists_installed_families(owner_client):
     body = owner_client.get("/api/fonts").json()
     ids = {item["id"] for item in body["fonts"]}
     assert len(ids) >= 8 and {"noto_sans", "noto_sans_kr", "noto_sans_arabic", "noto_sans_hebrew"} <= ids
-    assert body["rtl_shaping"] is True
+    assert body["rtl_shaping"] is True and body["color_emoji"] is True
     assert next(i for i in body["fonts"] if i["id"] == "noto_sans")["weights"] == [400, 700]
 
 
