@@ -9,6 +9,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
+from jobs.render import motion
 from jobs.render.errors import MediaMissing, MediaUnreadable
 from jobs.render.formats import format_get
 from jobs.render.motion import MAX_DRAWN, round_half_up
@@ -108,6 +109,9 @@ class _Compiler:
         # Captions last: they are cut to where the rest of the timeline ends, so that must be known.
         cues = [cue for index, track in captions for cue in self.captions_track(index, track)]
         self.layers.sort(key=lambda layer: layer.track_index)  # stable: document order, as the paths expect
+        for layer in self.layers:
+            if layer.animated:
+                self.motion_box(layer)
         frames = max([1, self.frame(self.end_seconds), *(layer.end for layer in self.layers)])
         samples = self.frame_samples(frames)
         return RenderPlan(
@@ -262,10 +266,22 @@ class _Compiler:
         layer.scale, layer.rotation, layer.static_opacity = scale, rotation, opacity
         layer.keys = keys or None
         layer.scale_cap = min(MAX_DRAWN * canvas_w / fw, MAX_DRAWN * canvas_h / fh)
-        if rotation % 360 or "rotation" in keys:
-            biggest = min(layer.scale_cap, max([scale, *(v for _f, v, _e in keys.get("scale", []))]) * 1.5)
-            side = _even_round(math.ceil(math.hypot(fw * biggest, fh * biggest)))
-            layer.box_w = layer.box_h = side
+
+    def motion_box(self, layer: Layer) -> None:
+        """The fixed box an animated layer is drawn in when its size or angle changes over time: filters
+        after a per-frame scale need frames of one size (ffmpeg), so the picture is centred in it."""
+        keys = layer.keys or {}
+        turning = bool(layer.rotation % 360) or "rotation" in keys
+        if not (turning or motion.scale_animated(layer)):
+            return
+        zoom = 1 + (1 - motion.ZOOM_FROM) if layer.trans_out == "zoom_in" else 1.0
+        biggest = min(layer.scale_cap, max([layer.scale, *(v for _f, v, _e in keys.get("scale", []))]) * zoom)
+        width, height = layer.base_w * biggest, layer.base_h * biggest
+        # Multiples of 4: half the box is even, so a centred picture lands on the pixel it would unboxed.
+        if turning:
+            layer.box_w = layer.box_h = 4 * math.ceil((math.hypot(width, height) + 2) / 4)
+        else:
+            layer.box_w, layer.box_h = 4 * math.ceil((width + 2) / 4), 4 * math.ceil((height + 2) / 4)
 
     def motion_keys(self, clip: dict[str, Any]) -> dict[str, list[list]]:
         keyframes = clip.get("keyframes") if isinstance(clip.get("keyframes"), dict) else {}

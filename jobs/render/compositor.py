@@ -249,7 +249,8 @@ class LayerSource:
         picture = self.picture(frame)
         image = Image.fromarray(picture, "RGBA" if picture.shape[2] == 4 else "RGB").convert("RGBA")
         if image.size != (state.width, state.height):
-            image = image.resize((state.width, state.height), Image.Resampling.BICUBIC)
+            # Bilinear, as the ffmpeg path's per-frame scale (the two bicubics differ in their kernels).
+            image = image.resize((state.width, state.height), Image.Resampling.BILINEAR)
         if layer.box_w:
             box = Image.new("RGBA", (state.box_w, state.box_h), (0, 0, 0, 0))
             box.paste(image, ((state.box_w - state.width) // 2, (state.box_h - state.height) // 2))

@@ -151,36 +151,47 @@ class FilterGraph:
     def overlay_animated(self, canvas: str, layer: Layer) -> str:
         """A schema 2 layer: scaled, turned, faded, masked and moved frame by frame, as motion.py says."""
         o = self.out
-        index, head = self.source(layer, fmt="yuva420p", shape=f"scale={layer.base_w}:{layer.base_h}")
+        # RGB while the picture is turned, masked and blended, as the compositor does (yuv420p would also
+        # smear a coloured edge over two pixels).
+        index, head = self.source(layer, fmt="rgba", shape=f"scale={layer.base_w}:{layer.base_h}")
         steps = [head]
+        # Clip-local frame numbers from timestamps (the filters' own frame counters are not reliable
+        # after a per-frame size change); the segment's clock starts at 0.
+        n = f"floor(t*{o.fps_num}/{o.fps_den}+0.5)"
         if motion.scale_animated(layer):
-            factor = motion.scale_expr(layer, "n")
+            factor = motion.scale_expr(layer, n)
             steps.append(f"scale=w='max(2,2*floor({layer.base_w}*({factor})/2+0.5))'"
-                         f":h='max(2,2*floor({layer.base_h}*({factor})/2+0.5))':eval=frame")
+                         f":h='max(2,2*floor({layer.base_h}*({factor})/2+0.5))':eval=frame:flags=bilinear")
         elif layer.scale != 1.0:
             width = motion.even(layer.base_w * min(layer.scale, layer.scale_cap))
             height = motion.even(layer.base_h * min(layer.scale, layer.scale_cap))
-            steps.append(f"scale={width}:{height}")
+            steps.append(f"scale={width}:{height}:flags=bilinear")
         if layer.box_w:
-            angle = motion._value_expr(layer, "rotation", "n")
+            # Also without a turn: a fixed-size box for the filters after a per-frame scale.
+            angle = motion._value_expr(layer, "rotation", n)
+            # A transparent pixel around the picture: rotate samples up to a pixel past the edge, and
+            # would stretch the picture's border there.
+            steps.append("pad=w=iw+2:h=ih+2:x=1:y=1:color=black@0.0:eval=frame")
             steps.append(f"rotate=a='({angle})*PI/180':ow={layer.box_w}:oh={layer.box_h}:c=none:bilinear=1")
         if motion.needs_alpha_pass(layer):
-            alpha = f"alpha(X,Y)*({motion.opacity_expr(layer, 'N')})*({motion.mask_full_expr(layer, 'N')})"
-            white = motion.white_expr(layer, "N")
+            big_n = f"floor(T*{o.fps_num}/{o.fps_den}+0.5)"
+            alpha = f"alpha(X,Y)*({motion.opacity_expr(layer, big_n)})*({motion.mask_full_expr(layer, big_n)})"
+            white = motion.white_expr(layer, big_n)
             if white:
-                lum, chroma = f"lum(X,Y)+({motion.WHITE_Y}-lum(X,Y))*({white})", f"*(1-({white}))"
-                colour = f"lum='{lum}':cb='128+(cb(X,Y)-128){chroma}':cr='128+(cr(X,Y)-128){chroma}'"
+                colour = ":".join(f"{c}='{c}(X,Y)+(255-{c}(X,Y))*({white})'" for c in ("r", "g", "b"))
             else:
-                colour = "lum='lum(X,Y)':cb='cb(X,Y)':cr='cr(X,Y)'"
+                colour = "r='r(X,Y)':g='g(X,Y)':b='b(X,Y)'"
             steps.append(f"geq={colour}:a='{alpha}'")
         picture = self.chain([f"{index}:v"], ",".join(steps), "s")
         shifted = self.chain([picture], f"setpts=PTS+{layer.start}", "r")
-        local = f"(n-{layer.start})"
+        # The frame number from the timestamp: overlay's own frame counter is not the main stream's.
+        local = f"(floor(t*{o.fps_num}/{o.fps_den}+0.5)-{layer.start})"
         cx = f"{motion._value_expr(layer, 'x', local)}+{motion.slide_expr(layer, local, 0, o.width)}"
         cy = f"{motion._value_expr(layer, 'y', local)}+{motion.slide_expr(layer, local, 1, o.height)}"
         box_w = layer.box_w or "w"
         box_h = layer.box_h or "h"
-        return self.chain([canvas, shifted], f"overlay=x='floor({cx}-{box_w}/2+0.5)':y='floor({cy}-{box_h}/2+0.5)'"
+        x, y = f"floor({cx}-{box_w}/2+0.5)", f"floor({cy}-{box_h}/2+0.5)"
+        return self.chain([canvas, shifted], f"overlay=x='{x}':y='{y}':format=gbrp"
                                              ":eval=frame:eof_action=pass:repeatlast=0", "o")
 
     def join(self, layers: list[Layer], total: int) -> str:

@@ -21,7 +21,6 @@ ZOOM_FROM = 0.5
 # A picture is never drawn larger than this many frame widths/heights: anything beyond is off-screen, and
 # drawing it would cost memory in proportion to the document instead of the output (docs/rendering.md).
 MAX_DRAWN = 3.0
-WHITE_Y = 235  # limited-range luma of white (the ffmpeg path fades in YUV)
 
 EASE_PY = {
     "linear": lambda p: p,
