@@ -23,6 +23,7 @@ What keeps it fast (measured on the reference edit, 720p, 2 cores; see docs/rend
 from __future__ import annotations
 
 import itertools
+import math
 import subprocess
 import sys
 import threading
@@ -237,7 +238,13 @@ class LayerSource:
         layer = self.layer
         src_fps = layer.src_fps or self.fps
         # Half a source frame later: nearest-frame selection, as ffmpeg's fps filter does.
-        played = (frame - layer.start) / self.fps * layer.speed + 0.5 / src_fps
+        if layer.speed != 1.0:
+            # Re-timed: ffmpeg's fps filter puts source frame j in the output slot nearest its new time and
+            # repeats it until the next one lands: the slot shows the last j whose slot is not later.
+            index = max(0, math.ceil((frame - layer.start + 0.5) * layer.speed * src_fps / self.fps) - 1)
+            played = (index + 0.5) / src_fps
+        else:
+            played = (frame - layer.start) / self.fps + 0.5 / src_fps
         return played if layer.reverse else layer.src_in + played
 
     def draw_animated(self, canvas: np.ndarray, frame: int) -> None:

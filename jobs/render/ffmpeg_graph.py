@@ -106,10 +106,10 @@ class FilterGraph:
             return index, (f"{scale},format={fmt},setsar=1,loop=loop=-1:size=1,setpts=N,"
                            f"trim=end_frame={layer.frames}")
         if layer.kind == "freeze":
-            index = self.add_input(["-ss", _sec(layer.freeze_at or 0.0), "-an", "-sn", "-dn",
+            index = self.add_input(["-ss", _sec(layer.freeze_at or 0.0), "-t", "1", "-an", "-sn", "-dn",
                                     "-i", f"file:{layer.path}"], who)
-            return index, (f"trim=end_frame=1,setpts=PTS-STARTPTS,{scale},format={fmt},setsar=1,"
-                           f"loop=loop=-1:size=1,setpts=N,trim=end_frame={layer.frames}")
+            return index, (f"trim=end_frame=1,settb={o.fps_den}/{o.fps_num},setpts=PTS-STARTPTS,{scale},"
+                           f"format={fmt},setsar=1,loop=loop=-1:size=1,setpts=N,trim=end_frame={layer.frames}")
         src_fps = layer.src_fps or o.fps
         # A tenth of a source frame early, so rounding never skips the planned first frame.
         seek = max(0.0, layer.src_in - 0.1 / src_fps)
@@ -166,8 +166,11 @@ class FilterGraph:
             width = motion.even(layer.base_w * min(layer.scale, layer.scale_cap))
             height = motion.even(layer.base_h * min(layer.scale, layer.scale_cap))
             steps.append(f"scale={width}:{height}:flags=bilinear")
-        if layer.box_w:
-            # Also without a turn: a fixed-size box for the filters after a per-frame scale.
+        turning = bool(layer.rotation % 360) or bool((layer.keys or {}).get("rotation"))
+        if layer.box_w and not turning:
+            # A fixed-size box for the filters after a per-frame scale: the picture centred in it.
+            steps.append(f"pad=w={layer.box_w}:h={layer.box_h}:x=(ow-iw)/2:y=(oh-ih)/2:color=black@0.0:eval=frame")
+        elif layer.box_w:
             angle = motion._value_expr(layer, "rotation", n)
             # A transparent pixel around the picture: rotate samples up to a pixel past the edge, and
             # would stretch the picture's border there.
@@ -181,7 +184,15 @@ class FilterGraph:
                 colour = ":".join(f"{c}='{c}(X,Y)+(255-{c}(X,Y))*({white})'" for c in ("r", "g", "b"))
             else:
                 colour = "r='r(X,Y)':g='g(X,Y)':b='b(X,Y)'"
-            steps.append(f"geq={colour}:a='{alpha}'")
+            windows = []
+            if not ((layer.keys or {}).get("opacity") or layer.static_opacity < 1.0):
+                # Only the transitions change the picture: geq (costly per pixel) runs on their frames alone.
+                if layer.fade_in:
+                    windows.append(f"lt({n},{layer.fade_in})")
+                if layer.fade_out:
+                    windows.append(f"gte({n},{layer.frames - layer.fade_out})")
+            enable = f":enable='{'+'.join(windows)}'" if windows else ""
+            steps.append(f"geq={colour}:a='{alpha}'{enable}")
         picture = self.chain([f"{index}:v"], ",".join(steps), "s")
         shifted = self.chain([picture], f"setpts=PTS+{layer.start}", "r")
         # The frame number from the timestamp: overlay's own frame counter is not the main stream's.

@@ -13,6 +13,7 @@ from projects.management.commands.seed_demo import (
     CAPTIONED_PROJECT_NAME,
     CAPTIONS,
     DEMO_PROJECT_NAME,
+    LOGO,
     PATTERN,
     TONE,
 )
@@ -31,14 +32,19 @@ def test_seed_creates_sample_media_and_a_valid_demo_project(db):
 
     user = get_user_model().objects.get(username="demo")
     assets = {asset.name: asset for asset in MediaAsset.objects.filter(owner=user)}
-    assert set(assets) == {BARS, PATTERN, TONE, CAPTIONS}
+    assert set(assets) == {BARS, PATTERN, TONE, LOGO, CAPTIONS}
     assert (assets[BARS].kind, assets[PATTERN].kind, assets[TONE].kind) == ("video", "video", "audio")
     assert assets[BARS].thumbnail and assets[BARS].filmstrip
     project = Project.objects.get(owner=user, name=DEMO_PROJECT_NAME)
     assert timeline_validate(project.timeline, owner=user) == project.timeline
-    second = project.timeline["tracks"][0]["clips"][1]
-    assert second["transition"] == {"type": "crossfade", "duration": 0.5}
-    assert project.timeline["tracks"][1]["clips"][0]["text"] == "Welcome to Cutline"
+    tracks = {track["id"]: track for track in project.timeline["tracks"]}
+    assert tracks["v1"]["clips"][1]["transition"] == {"type": "wipe_left", "duration": 0.5}  # a wipe
+    card = tracks["v2"]["clips"][0]
+    assert [point["v"] for point in card["keyframes"]["scale"]] == [1.0, 1.15]  # a Ken Burns title card
+    assert tracks["t1"]["clips"][0]["text"] == "Welcome to Cutline"
+    logo = tracks["v3"]["clips"][0]
+    assert logo["asset_id"] == str(assets[LOGO].id)
+    assert (logo["transform"]["x"], logo["transform"]["y"]) == (0.92, 0.1)  # a corner logo
     assert "Demo login: demo / cutline-demo" in output
     assert f"Demo project: http://127.0.0.1:8123/projects/{project.id}/" in output
 
@@ -47,7 +53,7 @@ def test_seed_is_idempotent(db):
     first = seed()
     second = seed()
 
-    assert MediaAsset.objects.count() == 4
+    assert MediaAsset.objects.count() == 5
     assert Project.objects.count() == 2
     assert set(Project.objects.values_list("version", flat=True)) == {1}
     assert "Sample media" not in second
@@ -61,7 +67,7 @@ def test_seed_repairs_a_demo_project_from_an_older_seed(db):
     seed()
 
     project = Project.objects.get(name=DEMO_PROJECT_NAME)
-    assert project.clip_count == 4 and project.version == 2
+    assert project.clip_count == 6 and project.version == 2
 
 
 def test_seed_adds_a_captioned_vertical_variant(db):

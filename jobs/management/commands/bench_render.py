@@ -13,6 +13,14 @@ a frame, average PSNR) and prints last:
 
     render_vs_ffmpeg=<median ratio> moviepy_vs_ffmpeg=<median ratio> cutline_s=<median> ffmpeg_s=<median> psnr_db=<min>
 
+Then the schema 2 reference edit (`--v2`, on by default): clip A at speed 0.5 (sound kept in pitch), a
+wipe_left to clip B, which has a keyframed Ken Burns (scale 1 → 1.2), clip C as a picture-in-picture at the
+top right (transform), and a lower-third colour bar (crop + position), beside a hand-written ffmpeg
+command doing the same work (setpts/atempo, scale eval=frame + crop, xfade wipeleft, color + overlay);
+then a 48-clip timeline rendered by the automatic path with the peak memory of the process tree. Last line:
+
+    v2_vs_ffmpeg=<median ratio> v2_moviepy_vs_ffmpeg=<median ratio> clips48_peak_mib=<peak RSS of the tree>
+
 Needs no database. `--size 1920x1080` measures a 1080p render (media and output at 1080p).
 """
 
@@ -103,8 +111,10 @@ class Command(BaseCommand):
                             help="length of each generated clip; the edit scales with it (default 10)")
         parser.add_argument("--workdir", type=Path, default=None, help="where media and outputs go (default: temp)")
         parser.add_argument("--keep", action="store_true", help="keep the work directory")
+        parser.add_argument("--no-v1", action="store_true", help="skip the schema 1 reference edit")
 
-    def handle(self, *args, runs: int, size: str, seconds: float, workdir: Path | None, keep: bool, **options):
+    def handle(self, *args, runs: int, size: str, seconds: float, workdir: Path | None, keep: bool, no_v1: bool,
+               **options):
         try:
             width, height = (int(part) for part in size.lower().split("x"))
         except ValueError:
@@ -115,7 +125,13 @@ class Command(BaseCommand):
         work = Path(tempfile.mkdtemp(prefix="cutline-bench-")) if own_dir else workdir
         work.mkdir(parents=True, exist_ok=True)
         try:
-            self.bench(work, runs, width, height, seconds)
+            if not no_v1:
+                self.bench(work, runs, width, height, seconds)
+            media, assets = self.media(work, width, height, seconds)
+            v2 = self.bench_v2(work, runs, width, height, seconds, media, assets)
+            peak = self.clips48(work, width, height, seconds, assets)
+            self.say(f"v2_vs_ffmpeg={v2['auto']:.3f} v2_moviepy_vs_ffmpeg={v2['moviepy']:.3f} "
+                     f"clips48_peak_mib={peak / 2**20:.0f}")
         finally:
             if own_dir and not keep:
                 shutil.rmtree(work, ignore_errors=True)
@@ -124,9 +140,8 @@ class Command(BaseCommand):
         self.stdout.write(text)
         self.stdout.flush()
 
-    def bench(self, work: Path, runs: int, width: int, height: int, seconds: float) -> None:
-        self.say(f"load average at start: {' '.join(f'{x:.2f}' for x in os.getloadavg())} ({os.cpu_count()} CPUs)")
-        scale = seconds / 10.0
+    @staticmethod
+    def media(work: Path, width: int, height: int, seconds: float) -> tuple[dict[str, Path], dict[str, AssetSource]]:
         media = {}
         for name, pattern, tone in SOURCES:
             path = work / f"{name}.mp4"
@@ -139,6 +154,12 @@ class Command(BaseCommand):
                               fps=30.0, has_audio=True, name=f"{name}.mp4")
             for name, path in media.items()
         }
+        return media, assets
+
+    def bench(self, work: Path, runs: int, width: int, height: int, seconds: float) -> None:
+        self.say(f"load average at start: {' '.join(f'{x:.2f}' for x in os.getloadavg())} ({os.cpu_count()} CPUs)")
+        scale = seconds / 10.0
+        media, assets = self.media(work, width, height, seconds)
         cut = {"A": (1.0, 7.0), "B": (2.0, 8.0), "C": (0.0, 6.0)}
         fade, title_len = 0.5 * scale, 3.0 * scale
         clips, start = [], 0.0
@@ -252,3 +273,123 @@ class Command(BaseCommand):
             "-c:v", "libx264", "-preset", "veryfast", "-crf", "23", "-pix_fmt", "yuv420p",
             "-c:a", "aac", "-b:a", "128k", "-movflags", "+faststart",
         ]
+
+    # --- schema 2 ------------------------------------------------------------------------------------------
+    @staticmethod
+    def v2_edit(width: int, height: int, scale: float) -> dict:
+        a_in, a_out, b_in, b_out, wipe = 1.0 * scale, 4.0 * scale, 2.0 * scale, 6.0 * scale, 0.5 * scale
+        b_start = (a_out - a_in) / 0.5 - wipe
+        end = b_start + (b_out - b_in)
+        return {
+            "schema": 2,
+            "output": {"width": width, "height": height, "fps": 30, "background": "#000000"},
+            "tracks": [
+                {"id": "v1", "kind": "video", "clips": [
+                    {"id": "a", "asset_id": "A", "start": 0.0, "in": a_in, "out": a_out, "speed": 0.5},
+                    {"id": "b", "asset_id": "B", "start": b_start, "in": b_in, "out": b_out,
+                     "transition": {"type": "wipe_left", "duration": wipe},
+                     "keyframes": {"scale": [{"t": 0, "v": 1.0}, {"t": b_out - b_in, "v": 1.2}]}},
+                ]},
+                {"id": "v2", "kind": "video", "muted": True, "clips": [
+                    {"id": "p", "asset_id": "C", "start": 1.0 * scale, "in": 0.0, "out": 4.0 * scale,
+                     "transform": {"x": 0.8, "y": 0.2, "scale": 0.3}},
+                ]},
+                {"id": "v3", "kind": "video", "clips": [
+                    {"id": "bar", "color": "#202040", "start": 0.0, "duration": end,
+                     "transform": {"y": 0.9, "crop": {"top": 0.8}}},
+                ]},
+            ],
+            "markers": [], "view": {},
+        }
+
+    @staticmethod
+    def v2_hand_command(media: dict[str, Path], document: dict, width: int, height: int) -> list[str]:
+        """The same edit as someone fluent in ffmpeg would write it."""
+        a, b = document["tracks"][0]["clips"]
+        pip = document["tracks"][1]["clips"][0]
+        wipe = b["transition"]["duration"]
+        b_len = b["out"] - b["in"]
+        pip_w, pip_h = 2 * round(width * 0.3 / 2), 2 * round(height * 0.3 / 2)
+        bar_h = 2 * round(height * 0.2 / 2)
+        end = b["start"] + b_len
+        graph = ";".join([
+            f"[0:v]trim={a['in']}:{a['out']},setpts=2*(PTS-STARTPTS),fps=30,settb=1/30[a]",
+            f"[1:v]trim={b['in']}:{b['out']},setpts=PTS-STARTPTS,"
+            f"scale=w='2*trunc({width}*(1+0.2*t/{b_len})/2)':h='2*trunc({height}*(1+0.2*t/{b_len})/2)':eval=frame,"
+            f"crop={width}:{height},fps=30,settb=1/30[b]",
+            f"[a][b]xfade=transition=wipeleft:duration={wipe}:offset={b['start']}[ab]",
+            f"[2:v]trim=0:{pip['out']},setpts=PTS-STARTPTS+{pip['start']}/TB,scale={pip_w}:{pip_h}[p]",
+            f"[ab][p]overlay=x={round(0.8 * width - pip_w / 2)}:y={round(0.2 * height - pip_h / 2)}"
+            ":eof_action=pass[abp]",
+            f"color=c=0x202040:s={width}x{bar_h}:r=30:d={end}[bar]",
+            f"[abp][bar]overlay=x=0:y={round(0.9 * height - bar_h / 2)}[v]",
+            f"[0:a]atrim={a['in']}:{a['out']},asetpts=PTS-STARTPTS,atempo=0.5[x]",
+            f"[1:a]atrim={b['in']}:{b['out']},asetpts=PTS-STARTPTS[y]",
+            f"[x][y]acrossfade=d={wipe}[aout]",
+        ])
+        return [
+            ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-y",
+            "-i", str(media["A"]), "-i", str(media["B"]), "-i", str(media["C"]),
+            "-filter_complex", graph, "-map", "[v]", "-map", "[aout]",
+            "-c:v", "libx264", "-preset", "veryfast", "-crf", "23", "-pix_fmt", "yuv420p",
+            "-c:a", "aac", "-b:a", "128k", "-movflags", "+faststart",
+        ]
+
+    def bench_v2(self, work: Path, runs: int, width: int, height: int, seconds: float, media: dict[str, Path],
+                 assets: dict[str, AssetSource]) -> dict[str, float]:
+        document = self.v2_edit(width, height, seconds / 10.0)
+        hand = self.v2_hand_command(media, document, width, height)
+        means = {
+            "ffmpeg": lambda out: subprocess.run([*hand, str(out)], check=True, timeout=600,
+                                                 stdin=subprocess.DEVNULL),
+            "auto": lambda out: render_timeline(document, assets, "project", out, path="auto"),
+            "moviepy": lambda out: render_timeline(document, assets, "project", out, path="moviepy"),
+        }
+        times: dict[str, list[float]] = {name: [] for name in means}
+        order = list(means)
+        for run in range(runs):
+            outputs = {}
+            for name in order[run % 3 :] + order[: run % 3]:
+                out = work / f"v2-run{run}-{name}.mp4"
+                with TreeMemory() as memory:
+                    started = time.perf_counter()
+                    means[name](out)
+                    elapsed = time.perf_counter() - started
+                times[name].append(elapsed)
+                outputs[name] = out
+                self.say(f"v2 run {run + 1} {name:8s} {elapsed:6.2f} s  "
+                         f"peak tree RSS {memory.peak_rss / 2**20:5.0f} MiB")
+            for name in ("auto", "moviepy"):
+                facts = probe(outputs[name])
+                self.say(f"v2 run {run + 1} {name:8s} vs ffmpeg: {facts.duration:.3f} s / "
+                         f"{probe(outputs['ffmpeg']).duration:.3f} s, PSNR "
+                         f"{average_psnr(outputs[name], outputs['ffmpeg']):.2f} dB")
+            for out in outputs.values():
+                out.unlink(missing_ok=True)
+                out.with_suffix(".jpg").unlink(missing_ok=True)
+        return {name: statistics.median(c / f for c, f in zip(times[name], times["ffmpeg"], strict=True))
+                for name in ("auto", "moviepy")}
+
+    def clips48(self, work: Path, width: int, height: int, seconds: float, assets: dict[str, AssetSource]) -> int:
+        """Peak tree memory (RSS) of the automatic path on a 48-clip timeline with crossfades."""
+        length = min(1.0, seconds / 3)
+        clips, start = [], 0.0
+        for index in range(48):
+            name = "ABC"[index % 3]
+            clip = {"id": f"c{index}", "asset_id": name, "start": round(start, 6), "in": 0.0, "out": length}
+            if index:
+                clip["transition"] = {"type": "crossfade", "duration": length / 4}
+            clips.append(clip)
+            start += length - length / 4
+        document = {"schema": 2, "output": {"width": width, "height": height, "fps": 30, "background": "#000000"},
+                    "tracks": [{"id": "v1", "kind": "video", "clips": clips}], "markers": [], "view": {}}
+        out = work / "clips48.mp4"
+        with TreeMemory() as memory:
+            started = time.perf_counter()
+            result = render_timeline(document, assets, "project", out, path="auto")
+            elapsed = time.perf_counter() - started
+        self.say(f"48 clips ({result.render_path}): {elapsed:.2f} s, peak tree RSS {memory.peak_rss / 2**20:.0f} MiB, "
+                 f"PSS {memory.peak_pss / 2**20:.0f} MiB")
+        out.unlink(missing_ok=True)
+        out.with_suffix(".jpg").unlink(missing_ok=True)
+        return memory.peak_rss

@@ -25,6 +25,8 @@ DEMO_PROJECT_NAME = "Demo: colour bars and a tone"
 BARS = "Colour bars.mp4"
 PATTERN = "Test pattern.mp4"
 TONE = "Tone 220 Hz.wav"
+LOGO = "Logo.png"
+SAMPLES = (BARS, PATTERN, TONE, LOGO)
 CAPTIONS = "Demo captions.srt"
 CAPTIONED_PROJECT_NAME = "Demo: captioned 9:16"
 # Accents, Hangul and Arabic: the captions show every script the fonts cover (docs/text-and-captions.md).
@@ -48,31 +50,46 @@ def _make_sample(name: str, directory: Path) -> Path:
         return sample_media.make_video(path, seconds=4.0, width=640, height=360, source="smptebars", tone_hz=1000)
     if name == PATTERN:
         return sample_media.make_video(path, seconds=4.0, width=640, height=360, source="testsrc2", tone_hz=None)
+    if name == LOGO:
+        return sample_media.make_image(path, width=128, height=128, source="rgbtestsrc")
     return sample_media.make_audio(path, seconds=8.0, tone_hz=220, volume=0.5)
 
 
 def demo_timeline(assets: dict[str, MediaAsset]) -> dict:
-    bars, pattern, tone = assets[BARS], assets[PATTERN], assets[TONE]
+    """Schema 2: a Ken Burns title card, a wipe between the clips, a corner logo over everything."""
+    bars, pattern, tone, logo = assets[BARS], assets[PATTERN], assets[TONE], assets[LOGO]
     return {
-        "schema": 1,
+        "schema": 2,
         "output": {"width": 1280, "height": 720, "fps": 30, "background": "#000000"},
         "tracks": [
             {"id": "v1", "kind": "video", "muted": False, "clips": [
                 {"id": "c1", "asset_id": str(bars.id), "start": 0.0, "in": 0.0, "out": 4.0, "volume": 0.2,
                  "fit": "contain", "transition": {"type": "fade", "duration": 0.5}},
                 {"id": "c2", "asset_id": str(pattern.id), "start": 3.5, "in": 0.0, "out": 4.0,
-                 "fit": "contain", "transition": {"type": "crossfade", "duration": 0.5}},
+                 "fit": "contain", "transition": {"type": "wipe_left", "duration": 0.5}},
+            ]},
+            {"id": "v2", "kind": "video", "muted": False, "clips": [
+                {"id": "card", "color": "#1d2b53", "gradient": {"to": "#7e2553", "angle": 135}, "start": 0.0,
+                 "duration": 3.0, "transform": {"scale": 1.0},
+                 "keyframes": {"scale": [{"t": 0.0, "v": 1.0}, {"t": 3.0, "v": 1.15, "ease": "ease_in_out"}]},
+                 "transition_out": {"type": "fade", "duration": 0.5}},
             ]},
             {"id": "t1", "kind": "text", "clips": [
-                {"id": "x1", "text": "Welcome to Cutline", "start": 0.5, "duration": 3.0,
-                 "style": {"size": 64, "color": "#ffffff", "position": "bottom"}},
+                {"id": "x1", "text": "Welcome to Cutline", "start": 0.3, "duration": 2.7,
+                 "style": {"size": 64, "color": "#ffffff", "position": "center"},
+                 "transition": {"type": "fade", "duration": 0.4},
+                 "keyframes": {"scale": [{"t": 0.0, "v": 1.0}, {"t": 2.7, "v": 1.1, "ease": "ease_out"}]}},
+            ]},
+            {"id": "v3", "kind": "video", "muted": False, "clips": [
+                {"id": "logo", "asset_id": str(logo.id), "start": 0.0, "duration": 7.5,
+                 "transform": {"x": 0.92, "y": 0.1, "scale": 0.15, "opacity": 0.85}},
             ]},
             {"id": "a1", "kind": "audio", "muted": False, "clips": [
                 {"id": "m1", "asset_id": str(tone.id), "start": 0.0, "in": 0.0, "out": 7.5, "volume": 0.3,
                  "fade_in": 0.5, "fade_out": 1.0},
             ]},
         ],
-        "markers": [{"time": 3.5, "label": "Crossfade"}],
+        "markers": [{"time": 3.5, "label": "Wipe"}],
         "view": {"current_time": 0.0, "zoom": 1.0},
     }
 
@@ -81,7 +98,7 @@ def captioned_timeline(assets: dict[str, MediaAsset], captions: MediaAsset) -> d
     """The demo as a vertical (9:16) video with a styled, animated title and burned-in captions."""
     bars, pattern, tone = assets[BARS], assets[PATTERN], assets[TONE]
     return {
-        "schema": 1,
+        "schema": 2,
         "output": {"width": 1080, "height": 1920, "fps": 30, "background": "#101820"},
         "tracks": [
             {"id": "v1", "kind": "video", "muted": True, "clips": [
@@ -136,28 +153,29 @@ class Command(BaseCommand):
 
     def _demo_assets(self, user) -> dict[str, MediaAsset]:
         assets: dict[str, MediaAsset] = {}
-        for asset in MediaAsset.objects.filter(owner=user, name__in=[BARS, PATTERN, TONE]).order_by("created_at"):
+        for asset in MediaAsset.objects.filter(owner=user, name__in=SAMPLES).order_by("created_at"):
             if asset.file and asset.file.storage.exists(asset.file.name):
                 assets.setdefault(asset.name, asset)
-        missing = [name for name in (BARS, PATTERN, TONE) if name not in assets]
+        missing = [name for name in SAMPLES if name not in assets]
         if missing:
             with tempfile.TemporaryDirectory(prefix="cutline-demo-") as tmp:
                 for name in missing:
                     path = _make_sample(name, Path(tmp))
                     assets[name] = services.asset_create_from_path(owner=user, path=path, name=name)
-                    self.stdout.write(f"Sample media: {name} ({assets[name].duration:.1f} s)")
+                    length = f"{assets[name].duration:.1f} s" if assets[name].duration else "a still"
+                    self.stdout.write(f"Sample media: {name} ({length})")
         return assets
 
     def _demo_project(self, user, assets: dict[str, MediaAsset]) -> Project:
         project = Project.objects.filter(owner=user, name=DEMO_PROJECT_NAME).order_by("created_at").first()
         if project is None:
             return services.project_create(owner=user, name=DEMO_PROJECT_NAME, timeline=demo_timeline(assets),
-                                           description="Colour bars crossfading into a test pattern, with a title "
-                                                       "and a tone. Press Render.")
+                                           description="A Ken Burns title card, colour bars wiping to a test "
+                                                       "pattern, a corner logo and a tone. Press Render.")
         in_library = {str(pk) for pk in MediaAsset.objects.filter(owner=user).values_list("id", flat=True)}
         used = timeline_asset_ids(project.timeline)
-        if not used or not used <= in_library:
-            # Made by an older seed (empty timeline) or its media was deleted: point it at the samples again.
+        if not used or not used <= in_library or project.timeline.get("schema") != 2:
+            # Made by an older seed (empty or schema 1 timeline) or its media was deleted: the current demo.
             project = services.project_update(project=project, timeline=demo_timeline(assets))
         return project
 
