@@ -25,8 +25,14 @@ $(BIN)/.installed: requirements.txt requirements-dev.txt
 
 setup: system-deps $(BIN)/.installed
 
+# Fonts for titles and captions (Latin, Hangul/CJK, Arabic, Hebrew; see docs/text-and-captions.md) and
+# libraqm, which Pillow loads to shape right-to-left scripts.
+FONT_PACKAGES := fonts-noto-core fonts-noto-cjk fonts-noto-color-emoji fonts-dejavu-core fonts-liberation libraqm0
+
 system-deps:
 	@command -v ffprobe >/dev/null 2>&1 || { $(call apt_install,ffmpeg,ffprobe from ffmpeg); }
+	@dpkg-query -W -f='$${Status}\n' $(FONT_PACKAGES) 2>/dev/null | grep -c '^install ok installed' | grep -qx "$(words $(FONT_PACKAGES))" \
+		|| { $(call apt_install,$(FONT_PACKAGES),the fonts and libraqm for titles); }
 
 browser-deps:
 	@command -v chromium >/dev/null 2>&1 || { $(call apt_install,chromium,Chromium for the browser tests); }

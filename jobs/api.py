@@ -15,7 +15,10 @@ from rest_framework.response import Response
 from config.api import HideForeignObjectsMixin
 from config.http_range import ranged_file_response
 from jobs import selectors, services
+from jobs.captions import KINDS as CAPTION_TYPES
+from jobs.captions import captions_name, job_has_captions
 from jobs.models import RenderJob
+from jobs.render.formats import format_for_name
 from jobs.representation import job_representation, published_representation
 from jobs.serializers import JobListFilterSerializer, JobSerializer, RenderSubmitSerializer
 from projects.models import Project
@@ -81,6 +84,9 @@ class ProjectRenderViewSet(HideForeignObjectsMixin, viewsets.GenericViewSet):
         return Response(published_representation(selectors.project_published_job(project=project)))
 
 
+FILE_ACTIONS = ("result", "thumbnail", "captions_vtt", "captions_srt")
+
+
 class JobViewSet(HideForeignObjectsMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """`/api/jobs/`: the user's own render jobs. Another user's job is 404 on every URL."""
 
@@ -100,7 +106,7 @@ class JobViewSet(HideForeignObjectsMixin, mixins.ListModelMixin, mixins.Retrieve
     def perform_content_negotiation(self, request, force=False):
         # A <video> element asks for `video/*`: the file actions send bytes themselves, and their
         # errors fall back to JSON instead of a 406.
-        return super().perform_content_negotiation(request, force=force or self.action in ("result", "thumbnail"))
+        return super().perform_content_negotiation(request, force=force or self.action in FILE_ACTIONS)
 
     @extend_schema(request=None, responses={202: JobSerializer, 409: OpenApiResponse(description="already finished")})
     @action(detail=True, methods=["post"])
@@ -114,16 +120,35 @@ class JobViewSet(HideForeignObjectsMixin, mixins.ListModelMixin, mixins.Retrieve
         job = services.job_retry(job=self.get_object())
         return Response(job_representation(job), status=status.HTTP_202_ACCEPTED)
 
-    @extend_schema(responses={(200, "video/mp4"): OpenApiResponse(description="the MP4, Range supported")})
+    @extend_schema(responses={(200, "video/mp4"): OpenApiResponse(
+        description="the result in its output.format (MP4 by default; also video/webm, video/quicktime, image/gif, "
+                    "audio/mpeg, audio/wav, image/png), Range supported")})
     @action(detail=True, methods=["get"])
     def result(self, request: Request, pk=None):
         job = self.get_object()
         if not job.has_result:
             raise NotFound("This render has no result (yet).")
+        fmt = format_for_name(job.result_file.name)
         return ranged_file_response(
-            request, job.result_file, content_type="video/mp4", filename=_download_name(job, ".mp4"),
+            request, job.result_file, content_type=fmt.content_type, filename=_download_name(job, fmt.extension),
             as_attachment=True,
         )
+
+    @extend_schema(responses={(200, "text/vtt"): OpenApiResponse(description="the burned-in captions as WebVTT")})
+    @action(detail=True, methods=["get"], url_path="captions.vtt")
+    def captions_vtt(self, request: Request, pk=None):
+        return self._captions(self.get_object(), "vtt")
+
+    @extend_schema(responses={(200, "application/x-subrip"): OpenApiResponse(description="the captions as SubRip")})
+    @action(detail=True, methods=["get"], url_path="captions.srt")
+    def captions_srt(self, request: Request, pk=None):
+        return self._captions(self.get_object(), "srt")
+
+    def _captions(self, job: RenderJob, kind: str):
+        if not job_has_captions(job):
+            raise NotFound("This render has no captions.")
+        return ranged_file_response(self.request, captions_name(job, kind), content_type=CAPTION_TYPES[kind],
+                                    filename=_download_name(job, f".{kind}"), as_attachment=False)
 
     @extend_schema(responses={(200, "image/jpeg"): OpenApiResponse(description="the poster frame")})
     @action(detail=True, methods=["get"])

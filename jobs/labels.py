@@ -28,6 +28,7 @@ PRESET_LABELS: dict[str, str] = {
     RenderJob.Preset.DRAFT: "Draft (fast, small)",
     RenderJob.Preset.HD: "HD 720p",
     RenderJob.Preset.FULL_HD: "Full HD 1080p",
+    "uhd": "Ultra HD 2160p",  # a renderer preset (jobs.render.presets) without a model choice: no migration
     RenderJob.Preset.PROJECT: "Project settings",
 }
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from config.wire import iso, job_events_url, job_thumbnail_url, job_ws_url, result_download_url
+from jobs.captions import captions_url
 from jobs.models import RenderJob
+from jobs.render.formats import format_for_name
 
 
 def _number(value: float | None) -> float | int | None:
@@ -18,6 +20,7 @@ def _number(value: float | None) -> float | int | None:
 def job_result(job: RenderJob) -> dict[str, Any] | None:
     if not job.has_result:
         return None
+    fmt = format_for_name(job.result_file.name)
     return {
         "download_url": result_download_url(job.id),
         "checksum": f"sha256:{job.result_sha256}",
@@ -26,6 +29,11 @@ def job_result(job: RenderJob) -> dict[str, Any] | None:
         "width": job.result_width,
         "height": job.result_height,
         "thumbnail_url": job_thumbnail_url(job.id) if job.poster else None,
+        # Additions (output formats): what the file is, so players and downloads can follow it.
+        "format": fmt.name,
+        "format_label": fmt.label,
+        "content_type": fmt.content_type,
+        "extension": fmt.extension,
     }
 
 
@@ -54,6 +62,8 @@ def job_representation(job: RenderJob) -> dict[str, Any]:
         "cancel_requested": job.cancel_requested,
         "retry_of": str(job.retry_of_id) if job.retry_of_id else None,
         "retryable": job.retryable,
+        "captions_url": captions_url(job),
+        "captions_srt_url": captions_url(job, "srt"),
     }
 
 
@@ -68,4 +78,6 @@ def published_representation(job: RenderJob | None) -> dict[str, Any]:
         "duration": job.result_duration,
         "published_at": iso(job.finished_at),
         "job_id": str(job.id),
+        "captions_url": captions_url(job),
+        "captions_srt_url": captions_url(job, "srt"),
     }

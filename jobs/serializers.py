@@ -7,6 +7,7 @@ from typing import Any
 from rest_framework import serializers
 
 from jobs.models import RenderJob
+from jobs.render.presets import PRESETS
 from jobs.representation import job_representation
 
 
@@ -24,6 +25,10 @@ class JobResultSerializer(serializers.Serializer):
     width = serializers.IntegerField()
     height = serializers.IntegerField()
     thumbnail_url = serializers.CharField(allow_null=True)
+    format = serializers.CharField(help_text="The timeline's output.format (mp4, webm, gif, png, mp3, ...)")
+    format_label = serializers.CharField()
+    content_type = serializers.CharField(help_text="What GET download_url answers with")
+    extension = serializers.CharField()
 
 
 class JobSerializer(serializers.Serializer):
@@ -35,7 +40,7 @@ class JobSerializer(serializers.Serializer):
     phase = serializers.CharField()
     progress = serializers.FloatField()
     message = serializers.CharField()
-    preset = serializers.ChoiceField(choices=RenderJob.Preset.values)
+    preset = serializers.ChoiceField(choices=list(PRESETS))
     output = JobOutputSerializer()
     attempt = serializers.IntegerField()
     error_code = serializers.CharField(allow_null=True)
@@ -50,13 +55,16 @@ class JobSerializer(serializers.Serializer):
     cancel_requested = serializers.BooleanField()
     retry_of = serializers.UUIDField(allow_null=True)
     retryable = serializers.BooleanField(help_text="Whether Retry can help (false for failures of the input).")
+    captions_url = serializers.CharField(allow_null=True, help_text="WebVTT of the burned-in captions (null: none)")
+    captions_srt_url = serializers.CharField(allow_null=True, help_text="The same captions as SubRip")
 
     def to_representation(self, instance: RenderJob) -> dict[str, Any]:
         return job_representation(instance)
 
 
 class RenderSubmitSerializer(serializers.Serializer):
-    preset = serializers.ChoiceField(choices=RenderJob.Preset.values, default=RenderJob.Preset.DRAFT)
+    # From the renderer's presets (uhd included), not the model's choices: a new preset needs no migration.
+    preset = serializers.ChoiceField(choices=list(PRESETS), default=RenderJob.Preset.DRAFT)
 
 
 class JobListFilterSerializer(serializers.Serializer):

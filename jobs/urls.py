@@ -8,6 +8,7 @@ from __future__ import annotations
 from django.urls import re_path
 from rest_framework.routers import SimpleRouter
 
+from jobs import catalog_api
 from jobs.api import JobViewSet, ProjectRenderViewSet
 
 router = SimpleRouter()
@@ -17,6 +18,8 @@ router.register("jobs", JobViewSet, basename="api-job")
 _uuid = r"(?P<project_id>[^/.]+)"  # any id: a malformed one is a JSON 404 from the view
 
 urlpatterns = [
+    re_path(r"^fonts/?$", catalog_api.fonts, name="api-fonts"),
+    re_path(r"^presets/?$", catalog_api.presets, name="api-presets"),
     re_path(
         rf"^projects/{_uuid}/renders/?$",
         ProjectRenderViewSet.as_view({"get": "list", "post": "create"}),

@@ -63,6 +63,7 @@ class MediaAsset(models.Model):
         VIDEO = "video"
         AUDIO = "audio"
         IMAGE = "image"
+        SUBTITLES = "subtitles"  # .srt / .vtt (projects.subtitles), for captions tracks
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="assets")

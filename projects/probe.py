@@ -45,6 +45,7 @@ CONTENT_TYPES = {
     "mkv": "video/x-matroska", "webm": "video/webm", "mp3": "audio/mpeg", "aac": "audio/aac",
     "wav": "audio/wav", "ogg": "audio/ogg", "flac": "audio/flac",
     "png": "image/png", "jpeg": "image/jpeg", "webp": "image/webp",
+    "srt": "application/x-subrip; charset=utf-8", "vtt": "text/vtt; charset=utf-8",
 }
 EXTENSIONS = {"jpeg": ".jpg", "mkv": ".mkv"}
 

@@ -26,6 +26,8 @@ from projects.models import MediaAsset, Project
 from projects.previews import previews_make
 from projects.probe import MediaProbe, probe_media
 from projects.selectors import asset_usage
+from projects.subtitles import MAX_BYTES as SUBTITLES_MAX_BYTES
+from projects.subtitles import SubtitlesInvalid, subtitles_format, subtitles_parse
 from projects.timeline import timeline_asset_ids, timeline_empty, timeline_validate
 from projects.uploads import max_upload_bytes
 
@@ -109,6 +111,11 @@ def asset_create(*, owner, uploaded_file, name: str | None = None) -> MediaAsset
         source, sha256, size = _local_source(uploaded_file, workdir)
         if size == 0:
             raise MediaUnreadable("The file is empty.")
+        with open(source, "rb") as handle:
+            subtitles_kind = subtitles_format(str(getattr(uploaded_file, "name", "") or ""), handle.read(64))
+        if subtitles_kind is not None:
+            return _asset_create_subtitles(owner=owner, source=source, kind=subtitles_kind, name=display_name,
+                                           sha256=sha256, size=size)
         probe = _probe_by_content(source, sha256)
         previews = previews_make(source, probe, workdir)
 
@@ -139,6 +146,31 @@ def asset_create(*, owner, uploaded_file, name: str | None = None) -> MediaAsset
             raise
     logger.info("asset %s stored for user %s: %s %s, %.3f s", asset.id, owner.pk, asset.kind, asset.container,
                 asset.duration or 0)
+    return asset
+
+
+def _asset_create_subtitles(*, owner, source: Path, kind: str, name: str, sha256: str, size: int) -> MediaAsset:
+    """A `.srt`/`.vtt` upload: parsed whole (a broken one is refused naming its line), stored as uploaded."""
+    if size > SUBTITLES_MAX_BYTES:
+        raise MediaUnreadable(f"Subtitles files are at most {SUBTITLES_MAX_BYTES // (1024 * 1024)} MB.")
+    try:
+        cues = subtitles_parse(source.read_bytes(), kind)
+    except SubtitlesInvalid as exc:
+        where = f"Line {exc.line}: " if exc.line else ""
+        raise MediaUnreadable(f"These subtitles cannot be read. {where}{exc.message}.") from None
+    asset = MediaAsset(
+        owner=owner, name=name, kind=MediaAsset.Kind.SUBTITLES, container=kind, duration=max(c.end for c in cues),
+        size_bytes=size, sha256=sha256, probe={"kind": "subtitles", "container": kind, "cues": len(cues)},
+    )
+    with open(source, "rb") as handle:
+        asset.file.save(f"subtitles.{kind}", File(handle), save=False)
+    try:
+        with transaction.atomic():
+            asset.save(force_insert=True)
+    except BaseException:
+        _storage_delete([asset.file.name])
+        raise
+    logger.info("asset %s stored for user %s: %s subtitles, %d cues", asset.id, owner.pk, kind, len(cues))
     return asset
 
 

@@ -11,11 +11,13 @@ from typing import Any
 
 from jobs.render import motion
 from jobs.render.errors import MediaMissing, MediaUnreadable
+from jobs.render.formats import format_get
 from jobs.render.motion import MAX_DRAWN, round_half_up
 from jobs.render.plan import AudioPart, Layer, MediaFacts, OutputSpec, RenderPlan
 from jobs.render.presets import preset_get, preset_output
-from jobs.render.text import colour_draw, parse_color, text_render
+from jobs.render.text import colour_draw, parse_color, text_animation, text_render, text_steps
 from jobs.render.values import AssetSource
+from projects.subtitles import Cue, SubtitlesInvalid, subtitles_parse
 
 POSTER_AT = 0.10  # of the duration
 
@@ -91,6 +93,7 @@ class _Compiler:
     def compile(self) -> RenderPlan:
         tracks = [t for t in self.timeline.get("tracks") or [] if isinstance(t, dict)]
         first_video = next((i for i, t in enumerate(tracks) if t.get("kind") == "video"), None)
+        captions: list[tuple[int, dict[str, Any]]] = []
         for index, track in enumerate(tracks):
             kind = track.get("kind")
             clips = sorted((c for c in track.get("clips") or [] if isinstance(c, dict)),
@@ -101,6 +104,11 @@ class _Compiler:
                 self.text_track(index, track, clips)
             elif kind == "audio":
                 self.audio_track(track, clips)
+            elif kind == "captions":
+                captions.append((index, track))
+        # Captions last: they are cut to where the rest of the timeline ends, so that must be known.
+        cues = [cue for index, track in captions for cue in self.captions_track(index, track)]
+        self.layers.sort(key=lambda layer: layer.track_index)  # stable: document order, as the paths expect
         for layer in self.layers:
             if layer.animated:
                 self.motion_box(layer)
@@ -109,6 +117,7 @@ class _Compiler:
         return RenderPlan(
             output=self.output, frames=frames, samples=samples, layers=self.layers, audio=self.audio,
             poster_frame=min(frames - 1, round(frames * POSTER_AT)),
+            captions=sorted(cues, key=lambda c: (c["start"], c["end"])) if captions else None,
         )
 
     def video_track(self, index: int, track: dict[str, Any], clips: list[dict[str, Any]], *, full_frame: bool) -> None:
@@ -381,6 +390,11 @@ class _Compiler:
                 continue
             start = self.frame(start_s)
             end = max(start + 1, self.frame(start_s + length_s))
+            if text_animation(clip.get("style"))[:2] != ("none", "none"):
+                # An animated title is a series of images (jobs.render.text.text_steps); the schema-2 transform,
+                # keyframes and transitions apply to still titles only (docs/text-and-captions.md).
+                self.text_layers(index, track, clip, text, start, end)
+                continue
             number = sum(1 for layer in self.layers if layer.kind == "text")
             path = self.text_dir / f"text-{number}.png"
             box = text_render(text, clip.get("style"), frame_size=(self.output.width, self.output.height),
@@ -397,6 +411,55 @@ class _Compiler:
             self.link_transition_out(clip, layer, None)
             self.layers.append(layer)
             previous = (layer, None)
+
+    def text_layers(self, index: int, track: dict[str, Any], clip: dict[str, Any], text: str, start: int,
+                    end: int) -> None:
+        """A text clip (or caption cue) as one layer per image: one when still, a series when animated."""
+        number = len({layer.clip_id for layer in self.layers if layer.kind == "text"})
+        steps = text_steps(text, clip.get("style"), frame_size=(self.output.width, self.output.height),
+                           scale=self.text_scale, fps=float(self.fps), frames=end - start, directory=self.text_dir,
+                           stem=f"text-{number}")
+        for step in steps:
+            self.layers.append(Layer(
+                clip_id=str(clip.get("id", "")), track_id=str(track.get("id", "")), track_index=index, kind="text",
+                path=str(step.path), start=start + step.start, end=start + step.end, x=step.box.x, y=step.box.y,
+                width=step.box.width, height=step.box.height, alpha=True,
+            ))
+
+    def caption_cues(self, track: dict[str, Any]) -> list[Cue]:
+        where = f"captions track {track.get('id', '?')}"
+        if isinstance(track.get("cues"), list):
+            return [Cue(_num(c.get("start"), 0.0), _num(c.get("end"), 0.0), str(c.get("text") or ""))
+                    for c in track["cues"] if isinstance(c, dict)]
+        asset = self.assets.get(str(track.get("asset_id")))
+        if asset is None or not asset.path or not Path(asset.path).is_file():
+            raise MediaMissing(f"{where}: the subtitles file is missing.")
+        kind = "vtt" if Path(asset.path).suffix.lower() == ".vtt" else "srt"
+        try:
+            parsed = subtitles_parse(Path(asset.path).read_bytes(), kind)
+        except (SubtitlesInvalid, OSError):
+            raise MediaUnreadable(f"{where}: the subtitles file cannot be read.") from None
+        offset = _num(track.get("offset"), 0.0)
+        return [Cue(c.start + offset, c.end + offset, c.text) for c in parsed]
+
+    def captions_track(self, index: int, track: dict[str, Any]) -> list[dict[str, Any]]:
+        """Burn a captions track in (one text layer per cue, styled like text); the cues it showed."""
+        tl_output = self.timeline.get("output") or {}
+        style = dict(track.get("style") or {})
+        if not style.get("max_width"):
+            style["max_width"] = round(_num(tl_output.get("width"), self.output.width) * 0.9)
+        end_limit = self.end_seconds if self.end_seconds > 0 else math.inf
+        shown = []
+        for number, cue in enumerate(self.caption_cues(track), 1):
+            start_s, end_s = max(0.0, cue.start), min(cue.end, end_limit)
+            if end_s <= start_s or not cue.text.strip():
+                continue
+            start = self.frame(start_s)
+            end = max(start + 1, self.frame(end_s))
+            clip = {"id": f"{track.get('id', 'captions')}#{number}", "style": style}
+            self.text_layers(index, track, clip, cue.text, start, end)
+            shown.append({"start": round(start_s, 3), "end": round(end_s, 3), "text": cue.text})
+        return shown
 
     def audio_track(self, track: dict[str, Any], clips: list[dict[str, Any]]) -> None:
         muted = bool(track.get("muted"))
@@ -429,10 +492,12 @@ def output_spec(timeline: dict[str, Any], preset: str, *, threads: int) -> Outpu
     width, height, fps = preset_output(preset, timeline)
     spec = preset_get(preset)
     rate = Fraction(str(fps)).limit_denominator(1001)
-    background = parse_color((timeline.get("output") or {}).get("background"), (0, 0, 0, 255))[:3]
+    tl_output = timeline.get("output") or {}
+    background = parse_color(tl_output.get("background"), (0, 0, 0, 255))[:3]
     return OutputSpec(
         width=width, height=height, fps_num=rate.numerator, fps_den=rate.denominator, background=background,
         x264_preset=spec.x264_preset, crf=spec.crf, threads=threads,
+        format=format_get(tl_output.get("format")).name, still_at=max(0.0, _num(tl_output.get("still_at"), 0.0)),
     )
 
 

@@ -25,6 +25,7 @@ from pathlib import Path
 
 from jobs.render import motion
 from jobs.render.errors import MediaUnreadable, RenderFailed
+from jobs.render.formats import OutputFormat, format_encode_args, format_get, format_pix_fmt, format_video_tail
 from jobs.render.media import ffmpeg_exe
 from jobs.render.plan import Layer, RenderPlan
 from jobs.render.procs import ChildProcess
@@ -279,7 +280,7 @@ class FilterGraph:
                                 f"overlay=x={layer.x}:y={layer.y}:enable='between(t,{on:.6f},{off:.6f})'", "o")
         return canvas
 
-    def build_video(self) -> str:
+    def build_video(self, fmt: OutputFormat) -> str:
         plan = self.plan
         by_track: dict[int, list[Layer]] = {}
         for layer in plan.layers:
@@ -300,7 +301,9 @@ class FilterGraph:
                 canvas = self.overlay_track(canvas, layers)
         # The poster is taken from the finished file afterwards (runner.py): one output per run keeps
         # ffmpeg's scheduling simple, for ~0.1 s.
-        return self.chain([canvas], "format=yuv420p", "vout")
+        tail = format_video_tail(fmt, still_frame=min(plan.frames - 1, round(plan.output.still_at * plan.output.fps)),
+                                 fps=plan.output.fps)
+        return self.chain([canvas], f"format={format_pix_fmt(fmt)}" + (f",{tail}" if tail else ""), "vout")
 
     def build_audio(self) -> str:
         plan, o = self.plan, self.out
@@ -340,21 +343,21 @@ class FilterGraph:
 
     def command(self, out_path: Path, graph_path: Path) -> list[str]:
         o = self.out
-        video = self.build_video()
-        audio = self.build_audio()
+        fmt = format_get(o.format)
+        video = self.build_video(fmt) if fmt.has_video else None
+        audio = self.build_audio() if fmt.has_audio else None
         graph_path.write_text(";\n".join(self.chains))
         args = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-nostats", "-loglevel", "error", "-y",
                 "-progress", "pipe:1", "-stats_period", "0.2"]
         for item in self.inputs:
             args += item
-        args += [
-            "-/filter_complex", str(graph_path), "-map", f"[{video}]", "-map", f"[{audio}]",
-            "-c:v", "libx264", "-preset", o.x264_preset, "-crf", str(o.crf), "-pix_fmt", "yuv420p",
-            "-threads", str(o.threads),
-            "-c:a", "aac", "-b:a", o.audio_bitrate, "-ar", str(o.sample_rate), "-ac", "2",
-            "-movflags", "+faststart", "-f", "mp4", str(out_path),
-        ]
-        return args
+        args += ["-/filter_complex", str(graph_path)]
+        for label in (video, audio):
+            if label:
+                args += ["-map", f"[{label}]"]
+        args += format_encode_args(fmt, x264_preset=o.x264_preset, crf=o.crf, threads=o.threads,
+                                   audio_bitrate=o.audio_bitrate, sample_rate=o.sample_rate)
+        return [*args, str(out_path)]
 
 
 _INPUT_ERROR = re.compile(r"(?:in#|input #?|Input #)(\d+)", re.IGNORECASE)
@@ -387,6 +390,10 @@ def render_with_ffmpeg(plan: RenderPlan, out_path: Path, work_dir: Path, monitor
                 if key == "frame" and value.strip().isdigit():
                     frame = min(int(value), plan.frames)
                     monitor.encode_progress(frame / plan.frames, f"Encoding frame {frame} of {plan.frames}")
+                elif key == "out_time_us" and value.strip().isdigit() and not format_get(plan.output.format).has_video:
+                    # Sound-only formats report no frames: follow the written time instead.
+                    done = min(1.0, int(value) / 1e6 / max(plan.duration, 1e-6))
+                    monitor.encode_progress(done, f"Encoding sound, {done:.0%}")
             monitor.check()
         code = child.wait(timeout=30)
     finally:

@@ -59,6 +59,8 @@ class OutputSpec:
     audio_bitrate: str = AUDIO_BITRATE
     sample_rate: int = SAMPLE_RATE
     threads: int = 2
+    format: str = "mp4"  # jobs.render.formats
+    still_at: float = 0.0  # seconds: the frame a "png" render shows
 
     @property
     def fps(self) -> float:
@@ -164,6 +166,9 @@ class RenderPlan:
     layers: list[Layer] = field(default_factory=list)
     audio: list[AudioPart] = field(default_factory=list)
     poster_frame: int = 0
+    # Every caption cue shown (seconds, offsets applied, cut to the timeline), for the sidecar files; None
+    # when the timeline has no captions track.
+    captions: list[dict] | None = None
 
     @property
     def duration(self) -> float:
@@ -184,6 +189,7 @@ class RenderPlan:
             layers=[Layer(**item) for item in data["layers"]],
             audio=[AudioPart(**item) for item in data["audio"]],
             poster_frame=data["poster_frame"],
+            captions=data.get("captions"),
         )
 
     def video_inputs(self) -> int:

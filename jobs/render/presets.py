@@ -8,7 +8,9 @@ from typing import Any
 from jobs.render.errors import RenderFailed
 from jobs.render.plan import AUDIO_BITRATE, SAMPLE_RATE
 
-__all__ = ["AUDIO_BITRATE", "PRESETS", "SAMPLE_RATE", "Preset", "preset_get", "preset_output"]
+__all__ = [
+    "ASPECTS", "AUDIO_BITRATE", "PRESETS", "SAMPLE_RATE", "Preset", "preset_catalog", "preset_get", "preset_output",
+]
 
 
 @dataclass(frozen=True)
@@ -24,6 +26,7 @@ PRESETS: dict[str, Preset] = {
     "draft": Preset("draft", 640, 360, "ultrafast", 28),
     "hd": Preset("hd", 1280, 720, "veryfast", 23),
     "full_hd": Preset("full_hd", 1920, 1080, "veryfast", 23),
+    "uhd": Preset("uhd", 3840, 2160, "veryfast", 23),
     "project": Preset("project", None, None, "veryfast", 23),
 }
 
@@ -43,8 +46,10 @@ def _even(value: float) -> int:
 def preset_output(preset: str, timeline: dict[str, Any]) -> tuple[int, int, float]:
     """(width, height, fps) a render of `timeline` with `preset` produces.
 
-    Fixed-size presets keep the timeline's aspect ratio inside their box, so a 16:9 timeline gets
-    exactly 640×360 / 1280×720 / 1920×1080 and a portrait one is not squashed. Odd sizes round to even.
+    Fixed-size presets follow the timeline's orientation: their box is turned upright for a portrait
+    timeline, and the timeline's aspect ratio is kept inside it. So a 16:9 timeline gets exactly
+    640×360 / 1280×720 / 1920×1080 / 3840×2160, a 9:16 one 1080×1920 at full_hd, a 1:1 one 1080×1080.
+    Never larger than the box; odd sizes round to even.
     """
     output = timeline.get("output") or {}
     tl_width = int(output.get("width") or 1280)
@@ -53,6 +58,30 @@ def preset_output(preset: str, timeline: dict[str, Any]) -> tuple[int, int, floa
     spec = preset_get(preset)
     if spec.width is None or spec.height is None:
         return _even(tl_width), _even(tl_height), fps
-    scale = min(spec.width / tl_width, spec.height / tl_height)
+    box_w, box_h = (spec.width, spec.height) if tl_width >= tl_height else (spec.height, spec.width)
+    scale = min(box_w / tl_width, box_h / tl_height)
     width, height = _even(round(tl_width * scale)), _even(round(tl_height * scale))
-    return min(width, spec.width), min(height, spec.height), fps
+    return min(width, box_w), min(height, box_h), fps
+
+
+# Output shapes the editor offers for a new timeline (`output.width`/`height`), by aspect ratio.
+ASPECTS: dict[str, tuple[int, int]] = {
+    "16:9": (1920, 1080),
+    "9:16": (1080, 1920),
+    "1:1": (1080, 1080),
+    "4:5": (1080, 1350),
+}
+
+
+def preset_catalog() -> dict[str, Any]:
+    """What `GET /api/presets` answers: render presets (with their 16:9 and 9:16 sizes) and aspect shapes."""
+    presets = []
+    for spec in PRESETS.values():
+        item: dict[str, Any] = {"id": spec.name, "long_side": max(spec.width, spec.height) if spec.width else None}
+        for aspect, (w, h) in ASPECTS.items():
+            if spec.width is not None:
+                pw, ph, _ = preset_output(spec.name, {"output": {"width": w, "height": h, "fps": 30}})
+                item.setdefault("sizes", {})[aspect] = {"width": pw, "height": ph}
+        presets.append(item)
+    aspects = [{"id": name, "width": w, "height": h} for name, (w, h) in ASPECTS.items()]
+    return {"presets": presets, "aspects": aspects}

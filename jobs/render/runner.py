@@ -17,12 +17,14 @@ from django.conf import settings
 from jobs.render.compiler import plan_compile
 from jobs.render.errors import RenderFailed, RenderTimeout
 from jobs.render.ffmpeg_graph import render_with_ffmpeg
+from jobs.render.formats import OutputFormat, format_get, format_transcode_args
 from jobs.render.media import ffmpeg_exe, media_check
 from jobs.render.moviepy_path import render_with_moviepy
 from jobs.render.plan import RenderPlan
 from jobs.render.procs import run_quiet
 from jobs.render.progress import FINALIZE, PREPARE, RenderMonitor
 from jobs.render.values import AssetSource, Progress, RenderResult
+from projects.subtitles import Cue, subtitles_to_srt, subtitles_to_vtt
 
 logger = logging.getLogger(__name__)
 
@@ -53,13 +55,37 @@ def _sha256(path: Path) -> str:
 def _poster(video: Path, poster: Path, plan: RenderPlan, work: Path) -> None:
     """A JPEG of the frame at 10 % of the duration (seeking on the input side: no full decode)."""
     at = plan.poster_frame / plan.output.fps
+    # A still has one frame, and GIF seeking is unreliable: their first frame is the poster.
+    seek = ["-ss", f"{at:.6f}"] if plan.output.format not in ("png", "gif") else []
     code = run_quiet(
-        [ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-y", "-ss", f"{at:.6f}",
+        [ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-y", *seek,
          "-i", str(video), "-frames:v", "1", "-q:v", "3", "-update", "1", str(poster)],
         timeout=POSTER_TIMEOUT, log_path=work / "poster.log",
     )
     if code != 0 or not poster.exists():
         raise RenderFailed("The poster frame could not be extracted from the rendered video.")
+
+
+def _captions_write(plan: RenderPlan, out_path: Path) -> tuple[Path | None, Path | None]:
+    """`captions.vtt` and `captions.srt` beside the result: the cues the render burned in, as players want them."""
+    if plan.captions is None:
+        return None, None
+    cues = [Cue(c["start"], c["end"], c["text"]) for c in plan.captions]
+    vtt, srt = out_path.with_name("captions.vtt"), out_path.with_name("captions.srt")
+    vtt.write_text(subtitles_to_vtt(cues), encoding="utf-8")
+    srt.write_text(subtitles_to_srt(cues), encoding="utf-8")
+    return vtt, srt
+
+
+def format_transcode(plan: RenderPlan, fmt: OutputFormat, source: Path, target: Path, work: Path) -> None:
+    """The moviepy path's H.264 file in the asked format (the ffmpeg path encodes it directly)."""
+    o = plan.output
+    args = format_transcode_args(fmt, source, target, still_at=o.still_at, fps=o.fps, x264_preset=o.x264_preset,
+                                 crf=o.crf, threads=o.threads, audio_bitrate=o.audio_bitrate,
+                                 sample_rate=o.sample_rate, ffmpeg=ffmpeg_exe())
+    code = run_quiet(args, timeout=settings.RENDER_JOB_TIMEOUT, log_path=work / "transcode.log")
+    if code != 0 or not target.exists():
+        raise RenderFailed(f"The render could not be converted to {fmt.label}.")
 
 
 def render_timeline(
@@ -84,6 +110,11 @@ def render_timeline(
     monitor = RenderMonitor(on_progress, should_cancel,
                             timeout=settings.RENDER_JOB_TIMEOUT if timeout is None else timeout)
     out_path = Path(out_path)
+    fmt = format_get((timeline.get("output") or {}).get("format"))
+    # The result's extension follows the format (render.mp4 → render.webm, ...).
+    out_path = out_path.with_suffix(fmt.extension)
+    if fmt.name == "mp4_hevc":
+        out_path = out_path.with_name(f"{out_path.stem}-hevc{fmt.extension}")  # told apart from H.264 by name
     out_path.parent.mkdir(parents=True, exist_ok=True)
     poster_out = out_path.with_suffix(".jpg")
     # Scratch space next to the output: same file system for the final rename, and the job's work
@@ -100,27 +131,36 @@ def render_timeline(
         monitor.report(PREPARE, 5.0, f"Rendering {plan.frames} frames at {o.width}×{o.height}")
         monitor.check(force=True)
 
-        encoded, poster = work / "render.mp4", work / "poster.jpg"
+        encoded, poster = work / f"render{fmt.extension}", work / "poster.jpg"
         if chosen == "ffmpeg":
             render_with_ffmpeg(plan, encoded, work, monitor)
         else:
-            render_with_moviepy(plan, encoded, poster, work, monitor)
+            intermediate = work / "composite.mp4" if fmt.name != "mp4" else encoded
+            render_with_moviepy(plan, intermediate, poster, work, monitor)
+            if intermediate != encoded:
+                monitor.check(force=True)
+                format_transcode(plan, fmt, intermediate, encoded, work)
         monitor.check(force=True)
 
         monitor.report(FINALIZE, 95.0, "Making the poster frame")
-        if not poster.exists():
+        if fmt.has_video and not poster.exists():
             _poster(encoded, poster, plan, work)
+        elif not fmt.has_video:
+            poster.unlink(missing_ok=True)  # sound only: no picture to show
         if not encoded.is_file() or encoded.stat().st_size == 0:
             raise RenderFailed("The encoder produced no video.")
         monitor.report(FINALIZE, 97.0, "Computing the checksum")
         sha256 = _sha256(encoded)
         size = encoded.stat().st_size
         os.replace(encoded, out_path)
-        os.replace(poster, poster_out)
+        if poster.exists():
+            os.replace(poster, poster_out)
+        sidecars = _captions_write(plan, out_path)
         monitor.report(FINALIZE, 100.0, "Done")
         return RenderResult(
-            path=out_path, poster_path=poster_out, duration=round(plan.duration, 6), size_bytes=size,
-            width=o.width, height=o.height, fps=o.fps, sha256=sha256, render_path=chosen,
+            path=out_path, poster_path=poster_out, duration=0.0 if fmt.still else round(plan.duration, 6),
+            size_bytes=size, width=o.width if fmt.has_video else 0, height=o.height if fmt.has_video else 0,
+            fps=o.fps, sha256=sha256, render_path=chosen, captions_vtt=sidecars[0], captions_srt=sidecars[1],
         )
     except subprocess.TimeoutExpired:
         raise RenderTimeout("A step of the render stopped answering.") from None

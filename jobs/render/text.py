@@ -1,21 +1,32 @@
-"""Titles drawn with Pillow into transparent PNGs that both render paths overlay.
+"""Titles and captions drawn with Pillow into transparent PNGs that both render paths overlay.
 
-The font is the scalable one Pillow ships (Aileron, through FreeType), so renders look the same on every
-machine without ImageMagick or system fonts. Images are cropped to the ink plus the stroke, so overlaying
-them costs only their own area; glyph descenders are inside the box (moviepy's TextClip clipped them).
+This is the one place text is drawn: the ffmpeg path overlays the PNGs, the moviepy compositor blends the
+same PNGs, so both paths show the same glyphs by construction. Fonts come from jobs.render.fonts (installed
+Noto/DejaVu/Liberation families with a fallback chain per line; RTL shaping through libraqm). Images are
+cropped to the ink plus stroke, shadow and background, and never exceed the output frame, so overlaying
+them costs only their own area and memory stays bounded whatever the text.
+
+Animations (`style.animation`) are a short series of images, one per step, each shown for a few frames:
+opacity for `fade`, an offset for `slide_up`, a size for `pop`, a growing prefix for `typewriter`. Both
+paths already show images over frame ranges exactly, so animated text needs no path-specific code.
 """
 
 from __future__ import annotations
 
 import math
+import unicodedata
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageChops, ImageDraw, ImageFilter
+
+from jobs.render.fonts import DEFAULT_FAMILY, EMOJI, EMOJI_STRIKE, emoji_font, font_load, font_runs, raqm_available
 
 DEFAULT_SIZE = 48
+DEFAULT_LINE_HEIGHT = 1.2
+MAX_ANIMATION_STEPS = 12  # images per animated entrance or exit (typewriter: up to 40)
+MAX_TYPEWRITER_STEPS = 40
 DEFAULT_COLOR = "#ffffff"
 EDGE_MARGIN = 0.05  # of the frame height, for "top" and "bottom"
 
@@ -46,41 +57,6 @@ def parse_color(value: Any, default: tuple[int, int, int, int] = (255, 255, 255,
     return parts[0], parts[1], parts[2], parts[3]
 
 
-@lru_cache(maxsize=32)
-def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
-    return ImageFont.load_default(size=size)
-
-
-def _stroke_width(size: int) -> int:
-    # A thin dark outline keeps white titles readable on bright footage.
-    return max(1, round(size / 24))
-
-
-def text_image(text: str, *, size: int, color: Any) -> Image.Image:
-    """The text as an RGBA image cropped to its ink (with stroke), at `size` pixels."""
-    size = max(4, int(size))
-    font = _font(size)
-    stroke = _stroke_width(size)
-    probe = ImageDraw.Draw(Image.new("RGBA", (1, 1)))
-    left, top, right, bottom = probe.multiline_textbbox(
-        (0, 0), text or " ", font=font, stroke_width=stroke, align="center"
-    )
-    left, top, right, bottom = math.floor(left), math.floor(top), math.ceil(right), math.ceil(bottom)
-    pad = 2
-    width = max(2, right - left + 2 * pad)
-    height = max(2, bottom - top + 2 * pad)
-    # Even sizes keep the chroma planes of yuv420p aligned with the image in the ffmpeg overlay.
-    width += width % 2
-    height += height % 2
-    image = Image.new("RGBA", (width, height), (0, 0, 0, 0))
-    fill = parse_color(color)
-    ImageDraw.Draw(image).multiline_text(
-        (pad - left, pad - top), text or " ", font=font, fill=fill, align="center",
-        stroke_width=stroke, stroke_fill=(0, 0, 0, fill[3]),
-    )
-    return image
-
-
 def text_box(image_size: tuple[int, int], frame_size: tuple[int, int], position: Any) -> TextBox:
     """Where an image of `image_size` goes in a frame for a style position (center/top/bottom/{x, y})."""
     width, height = image_size
@@ -105,28 +81,425 @@ def text_box(image_size: tuple[int, int], frame_size: tuple[int, int], position:
     return TextBox(int(x) // 2 * 2, int(y) // 2 * 2, width, height)
 
 
+
+
 def _even_floor(value: int) -> int:
     return max(2, value - value % 2)
+
+
+def _num(value: Any, default: float) -> float:
+    try:
+        result = float(value)
+    except (TypeError, ValueError):
+        return default
+    return result if math.isfinite(result) else default
+
+
+def _is_rtl(line: str) -> bool:
+    return any(unicodedata.bidirectional(c) in ("R", "AL") for c in line)
+
+
+@dataclass
+class _Run:
+    text: str
+    font: Any  # None: colour emoji
+    advance: float
+    rtl: bool = False
+
+
+@dataclass
+class _Line:
+    text: str
+    runs: list[_Run]
+    width: int
+    rtl: bool
+
+
+@dataclass
+class _Layout:
+    lines: list[_Line]
+    width: int  # of the text block (widest line)
+    line_step: int
+    ascent_pad: int
+    height: int
+
+
+def _emoji_picture(text: str, size: int) -> Image.Image:
+    """Colour emoji at `size` pixels: drawn at the font's only strike and scaled (they are bitmaps)."""
+    font = emoji_font()
+    probe = ImageDraw.Draw(Image.new("RGBA", (1, 1)))
+    left, top, right, bottom = probe.textbbox((0, 0), text, font=font, anchor="ls", embedded_color=True)
+    image = Image.new("RGBA", (max(1, right - left), max(1, bottom - top)), (0, 0, 0, 0))
+    ImageDraw.Draw(image).text((-left, -top), text, font=font, anchor="ls", embedded_color=True)
+    factor = size / EMOJI_STRIKE
+    scaled = image.resize((max(1, round(image.width * factor)), max(1, round(image.height * factor))),
+                          Image.Resampling.LANCZOS)
+    scaled.info["offset"] = (round(left * factor), round(top * factor))
+    return scaled
+
+
+def _direction(text: str) -> str | None:
+    """"rtl" for a run with right-to-left letters when libraqm can lay it out so, else None (automatic)."""
+    return "rtl" if _is_rtl(text) and raqm_available() else None
+
+
+def _runs_for(line: str, family: str, weight: int, italic: bool, size: int) -> list[_Run]:
+    runs = []
+    pieces = font_runs(line, family)
+    for fam, text in pieces:
+        if fam == EMOJI:
+            runs.append(_Run(text, None, emoji_font().getlength(text) * size / EMOJI_STRIKE))
+            continue
+        font = font_load(fam, weight, italic, size)
+        # Spaces between runs are neutral: on their own they fall between the runs in either direction.
+        body = text.rstrip() if len(pieces) > 1 else text
+        for part in (body, text[len(body):]):
+            if part:
+                direction = _direction(part)
+                runs.append(_Run(part, font, font.getlength(part, direction=direction), rtl=direction == "rtl"))
+    return runs
+
+
+def _base_rtl(text: str) -> bool:
+    """The paragraph direction of a line: that of its first strong character (Unicode bidi rules P2, P3)."""
+    for char in text:
+        kind = unicodedata.bidirectional(char)
+        if kind in ("R", "AL"):
+            return True
+        if kind == "L":
+            return False
+    return False
+
+
+def _measure_runs(draw: ImageDraw.ImageDraw, runs: list[_Run], stroke: int) -> int:
+    if len(runs) == 1 and runs[0].font is not None:
+        return _measure(draw, runs[0].text, runs[0].font, stroke)
+    return math.ceil(sum(run.advance for run in runs)) + 2 * stroke
+
+
+def _measure(draw: ImageDraw.ImageDraw, text: str, font: Any, stroke: int) -> int:
+    if not text:
+        return 0
+    left, _top, right, _bottom = draw.textbbox((0, 0), text, font=font, stroke_width=stroke, anchor="ls")
+    return math.ceil(right - min(0, left))
+
+
+def _wrap(paragraph: str, bits: dict[str, Any], max_width: int | None,
+          draw: ImageDraw.ImageDraw) -> list[str]:
+    """The paragraph broken at spaces (or anywhere, for text without spaces) to fit `max_width`."""
+    if not max_width:
+        return [paragraph]
+    words = paragraph.split(" ") if " " in paragraph else list(paragraph)
+    joiner = " " if " " in paragraph else ""
+    lines: list[str] = []
+    current = ""
+
+    def width(text: str) -> int:
+        # Advances, not ink boxes: a stroked bounding box costs a FreeType stroker run per candidate.
+        runs = _runs_for(text, bits["family"], bits["weight"], bits["italic"], bits["size"])
+        return math.ceil(sum(run.advance for run in runs)) + 2 * bits["stroke"]
+
+    for word in words:
+        candidate = f"{current}{joiner}{word}" if current else word
+        if current and width(candidate) > max_width:
+            lines.append(current)
+            current = word
+        else:
+            current = candidate
+    lines.append(current)
+    return lines
+
+
+def _style_bits(style: dict[str, Any], scale: float) -> dict[str, Any]:
+    size = max(4, round(_num(style.get("size"), DEFAULT_SIZE) * scale))
+    weight = int(_num(style.get("weight"), 400))
+    stroke_spec = style.get("stroke")
+    if isinstance(stroke_spec, dict):
+        stroke = max(0, round(_num(stroke_spec.get("width"), 0) * scale))
+        stroke_color = parse_color(stroke_spec.get("color"), (0, 0, 0, 255))
+    else:
+        # The default: a thin dark outline keeps white titles readable on bright footage.
+        stroke = max(1, round(size / 24))
+        stroke_color = (0, 0, 0, 255)
+    max_width = style.get("max_width")
+    return {
+        "size": size,
+        "family": str(style.get("font") or DEFAULT_FAMILY),
+        "weight": 700 if weight >= 600 else 400,
+        "italic": bool(style.get("italic")),
+        "align": style.get("align") if style.get("align") in ("left", "center", "right") else "center",
+        "line_height": max(0.5, _num(style.get("line_height"), DEFAULT_LINE_HEIGHT)),
+        "stroke": stroke,
+        "stroke_color": stroke_color,
+        "max_width": round(_num(max_width, 0) * scale) if max_width else None,
+        "color": parse_color(style.get("color") or DEFAULT_COLOR),
+    }
+
+
+def _layout(text: str, bits: dict[str, Any], frame_w: int) -> _Layout:
+    draw = ImageDraw.Draw(Image.new("RGBA", (1, 1)))
+    size, stroke = bits["size"], bits["stroke"]
+    max_width = min(bits["max_width"] or frame_w, frame_w)
+    lines = []
+    for paragraph in (text or " ").split("\n"):
+        for line in _wrap(paragraph, bits, max_width if bits["max_width"] else None, draw):
+            runs = _runs_for(line, bits["family"], bits["weight"], bits["italic"], size)
+            kept = "".join(run.text for run in runs)
+            lines.append(_Line(kept, runs, _measure_runs(draw, runs, stroke) if runs else 0, _base_rtl(kept)))
+    line_step = max(1, round(size * bits["line_height"]))
+    # Room above the first baseline and below the last for ascenders, descenders, marks and the stroke.
+    ascent_pad = round(size * 1.1) + stroke
+    height = ascent_pad + line_step * (len(lines) - 1) + round(size * 0.45) + stroke
+    return _Layout(lines, max([1, *(line.width for line in lines)]), line_step, ascent_pad, height)
+
+
+def _draw_text(layout: _Layout, bits: dict[str, Any], *, fill: tuple[int, int, int, int],
+               stroke_fill: tuple[int, int, int, int], visible: int | None, margin: int,
+               silhouette: bool = False) -> Image.Image:
+    """The text block on a transparent canvas of the layout's size plus `margin` on every side.
+
+    `silhouette`: colour emoji are drawn in `fill` too (for shadows)."""
+    width, height = layout.width + 2 * margin, layout.height + 2 * margin
+    image = Image.new("RGBA", (width, height), (0, 0, 0, 0))
+    draw = ImageDraw.Draw(image)
+    remaining = visible
+    for index, line in enumerate(layout.lines):
+        if bits["align"] == "left":
+            x = margin
+        elif bits["align"] == "right":
+            x = margin + layout.width - line.width
+        else:
+            x = margin + (layout.width - line.width) / 2
+        baseline = margin + layout.ascent_pad + index * layout.line_step
+        if len(line.runs) == 1 and line.runs[0].font is not None:
+            # One run: libraqm lays out the whole line; a partly typed right-to-left line grows from its right end.
+            run = line.runs[0]
+            text = run.text if remaining is None else run.text[: max(0, remaining)]
+            if remaining is not None:
+                remaining -= len(run.text)
+            if text:
+                anchor, at = ("rs", x + line.width) if run.rtl else ("ls", x)
+                draw.text((at, baseline), text, font=run.font, fill=fill, anchor=anchor, direction=_direction(text),
+                          stroke_width=bits["stroke"], stroke_fill=stroke_fill)
+            continue
+        # Several runs: typed in logical order, placed in visual order (a right-to-left line reverses them).
+        shown = []
+        for run in line.runs:
+            shown.append(run.text if remaining is None else run.text[: max(0, remaining)])
+            if remaining is not None:
+                remaining -= len(run.text)
+        order = list(zip(line.runs, shown, strict=True))
+        if line.rtl:
+            order.reverse()
+        cursor = x + bits["stroke"]
+        for run, text in order:
+            if text and run.font is not None:
+                anchor, at = ("rs", cursor + run.advance) if run.rtl else ("ls", cursor)
+                draw.text((at, baseline), text, font=run.font, fill=fill, anchor=anchor, direction=_direction(text),
+                          stroke_width=bits["stroke"], stroke_fill=stroke_fill)
+            elif text:
+                picture = _emoji_picture(text, bits["size"])
+                dx, dy = picture.info["offset"]
+                if silhouette:
+                    solid = Image.new("RGBA", picture.size, (*fill[:3], 0))
+                    solid.putalpha(picture.getchannel("A").point(lambda a: a * fill[3] // 255))
+                    picture = solid
+                image.alpha_composite(picture, (max(0, round(cursor + dx)), max(0, round(baseline + dy))))
+            cursor += run.advance
+    return image
+
+
+def _with_opacity(image: Image.Image, opacity: float) -> Image.Image:
+    if opacity >= 1.0:
+        return image
+    alpha = image.getchannel("A").point(lambda a: round(a * max(0.0, opacity)))
+    image = image.copy()
+    image.putalpha(alpha)
+    return image
+
+
+def text_picture(text: str, style: dict[str, Any] | None, *, frame_size: tuple[int, int], scale: float,
+                 visible: int | None = None, size_factor: float = 1.0) -> Image.Image:
+    """The styled text as an RGBA image, at most the frame's size (a larger one keeps its middle)."""
+    style = style or {}
+    frame_w, frame_h = frame_size
+    bits = _style_bits(style, scale)
+    if size_factor != 1.0:
+        bits["size"] = max(4, round(bits["size"] * size_factor))
+        bits["stroke"] = round(bits["stroke"] * size_factor)
+    layout = _layout(text, bits, frame_w)
+    background = style.get("background") if isinstance(style.get("background"), dict) else None
+    shadow = style.get("shadow") if isinstance(style.get("shadow"), dict) else None
+    padding = round(max(0.0, _num((background or {}).get("padding"), 0)) * scale * size_factor)
+    shadow_x = round(_num((shadow or {}).get("x"), 0) * scale)
+    shadow_y = round(_num((shadow or {}).get("y"), 0) * scale)
+    blur = max(0.0, _num((shadow or {}).get("blur"), 0) * scale)
+    margin = padding + (abs(shadow_x) + abs(shadow_y) + math.ceil(blur * 2) if shadow else 0) + 2
+
+    def compose(shown: int | None) -> Image.Image:
+        text_layer = _draw_text(layout, bits, fill=bits["color"], stroke_fill=bits["stroke_color"], visible=shown,
+                                margin=margin)
+        canvas = Image.new("RGBA", text_layer.size, (0, 0, 0, 0))
+        if background:
+            color = parse_color(background.get("color"), (0, 0, 0, 255))
+            opacity = min(1.0, max(0.0, _num(background.get("opacity"), 1.0)))
+            ink = text_layer.getbbox()
+            if ink is not None:
+                left, top, right, bottom = ink
+                box = (left - padding, top - padding, right + padding - 1, bottom + padding - 1)
+                radius = round(max(0.0, _num(background.get("radius"), 0)) * scale * size_factor)
+                ImageDraw.Draw(canvas).rounded_rectangle(box, radius=radius,
+                                                         fill=(*color[:3], round(color[3] * opacity)))
+        if shadow:
+            color = parse_color(shadow.get("color"), (0, 0, 0, 160))
+            silhouette = _draw_text(layout, bits, fill=color, stroke_fill=color, visible=shown, margin=margin,
+                                    silhouette=True)
+            silhouette = ImageChops.offset(silhouette, shadow_x, shadow_y)
+            if blur > 0:
+                silhouette = silhouette.filter(ImageFilter.GaussianBlur(blur))
+            canvas = Image.alpha_composite(canvas, silhouette)
+        return Image.alpha_composite(canvas, text_layer)
+
+    image = compose(None)
+    # A partly typed text is cut like the whole one, so every step lines up with the finished title.
+    ink = image.getbbox() or (0, 0, 2, 2)
+    if visible is not None:
+        image = compose(visible)
+    image = image.crop(ink)
+    # Even sizes keep the chroma planes of yuv420p aligned with the image in the ffmpeg overlay.
+    width, height = image.width + image.width % 2, image.height + image.height % 2
+    if (width, height) != image.size:
+        padded = Image.new("RGBA", (width, height), (0, 0, 0, 0))
+        padded.paste(image, (0, 0))
+        image = padded
+    if image.width > frame_w or image.height > frame_h:
+        crop_w, crop_h = _even_floor(min(image.width, frame_w)), _even_floor(min(image.height, frame_h))
+        left, top = (image.width - crop_w) // 2, (image.height - crop_h) // 2
+        image = image.crop((left, top, left + crop_w, top + crop_h))
+    return image
+
+
+def text_image(text: str, *, size: int, color: Any) -> Image.Image:
+    """The text in the default family at `size` pixels, white-on-outline as titles were in schema 1."""
+    return text_picture(text, {"size": size, "color": color}, frame_size=(1 << 14, 1 << 14), scale=1.0)
 
 
 def text_render(text: str, style: dict[str, Any] | None, *, frame_size: tuple[int, int], scale: float,
                 path: Path) -> TextBox:
     """Draw a text clip for a frame of `frame_size` (style sizes are in timeline pixels × `scale`)."""
     style = style or {}
-    try:
-        size = float(style.get("size") or DEFAULT_SIZE)
-    except (TypeError, ValueError):
-        size = DEFAULT_SIZE
-    image = text_image(text, size=round(size * scale), color=style.get("color") or DEFAULT_COLOR)
-    # A title wider or taller than the frame keeps its middle, cut at the frame's edges.
-    frame_w, frame_h = frame_size
-    if image.width > frame_w or image.height > frame_h:
-        crop_w, crop_h = _even_floor(min(image.width, frame_w)), _even_floor(min(image.height, frame_h))
-        left, top = (image.width - crop_w) // 2, (image.height - crop_h) // 2
-        image = image.crop((left, top, left + crop_w, top + crop_h))
+    image = text_picture(text, style, frame_size=frame_size, scale=scale)
     box = text_box(image.size, frame_size, style.get("position", "center"))
     image.save(path, format="PNG", compress_level=1)
     return TextBox(box.x, box.y, image.width, image.height)
+
+
+@dataclass(frozen=True)
+class TextStep:
+    """One image of a (possibly animated) text clip, shown over frames [start, end) relative to the clip."""
+
+    path: Path
+    box: TextBox
+    start: int
+    end: int
+
+
+def _steps(frames: int, limit: int) -> list[tuple[int, int]]:
+    """Split `frames` frames into at most `limit` consecutive runs: [(first, end), ...]."""
+    count = max(1, min(limit, frames))
+    edges = [round(i * frames / count) for i in range(count + 1)]
+    return [(edges[i], edges[i + 1]) for i in range(count) if edges[i + 1] > edges[i]]
+
+
+def text_animation(style: dict[str, Any] | None) -> tuple[str, str, float]:
+    spec = (style or {}).get("animation")
+    if not isinstance(spec, dict):
+        return "none", "none", 0.0
+    return str(spec.get("in") or "none"), str(spec.get("out") or "none"), max(0.0, _num(spec.get("duration"), 0.5))
+
+
+def text_steps(text: str, style: dict[str, Any] | None, *, frame_size: tuple[int, int], scale: float, fps: float,
+               frames: int, directory: Path, stem: str) -> list[TextStep]:
+    """The images of one text clip lasting `frames` frames: one when still, a series when animated."""
+    style = style or {}
+    anim_in, anim_out, duration = text_animation(style)
+    ramp = min(frames // 2 if anim_in != "none" and anim_out != "none" else frames, max(1, round(duration * fps)))
+    final = text_picture(text, style, frame_size=frame_size, scale=scale)
+    final_box = text_box(final.size, frame_size, style.get("position", "center"))
+    full_len = len(text)
+    steps: list[TextStep] = []
+    cache: dict[tuple, Path] = {}
+
+    def emit(start: int, end: int, key: tuple, make) -> None:
+        if key not in cache:
+            image, box = make()
+            path = directory / f"{stem}-{len(cache)}.png"
+            image.save(path, format="PNG", compress_level=1)
+            cache[key] = (path, box)
+        path, box = cache[key]
+        if steps and steps[-1].path == path and steps[-1].end == start:
+            steps[-1] = TextStep(path, box, steps[-1].start, end)
+        else:
+            steps.append(TextStep(path, box, start, end))
+
+    def state(kind: str, progress: float) -> tuple[tuple, Any]:
+        """The image for `kind` at `progress` (0 hidden → 1 fully shown)."""
+        progress = min(1.0, max(0.0, progress))
+        eased = 1 - (1 - progress) ** 2
+        if kind == "fade":
+            level = round(progress, 3)
+            return ("fade", level), lambda: (_with_opacity(final, level), final_box)
+        if kind == "slide_up":
+            shift = round((1 - eased) * frame_size[1] * 0.08)
+            level = round(progress, 3)
+
+            def make_slide():
+                box = TextBox(final_box.x, min(final_box.y + shift, max(0, frame_size[1] - final.height)) // 2 * 2,
+                              final_box.width, final_box.height)
+                return _with_opacity(final, level), box
+            return ("slide", shift, level), make_slide
+        if kind == "pop":
+            factor = round(0.5 + 0.5 * eased, 3) if progress < 1 else 1.0
+
+            def make_pop():
+                image = text_picture(text, style, frame_size=frame_size, scale=scale, size_factor=factor)
+                cx, cy = final_box.x + final.width / 2, final_box.y + final.height / 2
+                x = min(max(0, round(cx - image.width / 2)), max(0, frame_size[0] - image.width)) // 2 * 2
+                y = min(max(0, round(cy - image.height / 2)), max(0, frame_size[1] - image.height)) // 2 * 2
+                return image, TextBox(x, y, image.width, image.height)
+            return ("pop", factor), make_pop
+        if kind == "typewriter":
+            count = round(full_len * progress)
+
+            def make_typed():
+                image = text_picture(text, style, frame_size=frame_size, scale=scale, visible=count)
+                return image, final_box
+            return ("type", count), make_typed
+        return ("still",), lambda: (final, final_box)
+
+    hold_start, hold_end = 0, frames
+    if anim_in != "none" and ramp > 0:
+        limit = MAX_TYPEWRITER_STEPS if anim_in == "typewriter" else MAX_ANIMATION_STEPS
+        runs = _steps(ramp, limit)
+        for i, (a, b) in enumerate(runs):
+            key, make = state(anim_in, (i + 1) / (len(runs) + 1) if anim_in != "typewriter" else (i + 1) / len(runs))
+            if key == ("type", 0):
+                continue
+            emit(a, b, key, make)
+        hold_start = ramp
+    if anim_out != "none" and ramp > 0:
+        hold_end = max(hold_start, frames - ramp)
+    if hold_end > hold_start:
+        emit(hold_start, hold_end, ("still",), lambda: (final, final_box))
+    if anim_out != "none" and ramp > 0 and hold_end < frames:
+        limit = MAX_TYPEWRITER_STEPS if anim_out == "typewriter" else MAX_ANIMATION_STEPS
+        runs = _steps(frames - hold_end, limit)
+        for i, (a, b) in enumerate(runs):
+            key, make = state(anim_out, 1 - (i + 1) / (len(runs) + 1))
+            if key == ("type", 0):
+                continue
+            emit(hold_end + a, hold_end + b, key, make)
+    return steps
 
 
 def colour_draw(color: str, gradient: dict[str, Any] | None, size: tuple[int, int], path: Path) -> None:

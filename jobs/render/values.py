@@ -42,3 +42,5 @@ class RenderResult:
     fps: float
     sha256: str
     render_path: str  # "ffmpeg" or "moviepy": which path produced the file
+    captions_vtt: Path | None = None  # sidecar subtitles, when the timeline has a captions track
+    captions_srt: Path | None = None

@@ -16,6 +16,7 @@ from django.core.files.storage import default_storage
 from rq.timeouts import JobTimeoutException
 
 from config.exceptions import CutlineError
+from jobs.captions import captions_store
 from jobs.errors import RenderFailedInQueue, StorageError
 from jobs.models import RenderJob
 from jobs.render import AssetSource, render_timeline
@@ -139,11 +140,11 @@ def _local_path(asset, work_dir: Path) -> Path:
 
 
 def _store_result(job: RenderJob, result: Any) -> StoredResult:
-    """Copy the MP4 and its poster to default_storage (outside any transaction)."""
+    """Copy the result, its poster and caption sidecars to default_storage (outside any transaction)."""
     names: list[str] = []
     try:
         with open(result.path, "rb") as handle:
-            job.result_file.save("render.mp4", File(handle), save=False)
+            job.result_file.save(Path(result.path).name, File(handle), save=False)  # render.<format's extension>
         names.append(job.result_file.name)
         poster_name = ""
         if result.poster_path and Path(result.poster_path).exists():
@@ -151,6 +152,7 @@ def _store_result(job: RenderJob, result: Any) -> StoredResult:
                 job.poster.save("poster.jpg", File(handle), save=False)
             poster_name = job.poster.name
             names.append(poster_name)
+        names.extend(captions_store(job, result))  # captions.vtt / captions.srt, when the timeline has captions
     except OSError as exc:
         for name in names:
             _delete_name(name)
@@ -170,7 +172,13 @@ def _delete_name(name: str) -> None:
         logger.warning("could not delete %s: %s", name, exc)
 
 
+def _sidecars_of(result_name: str) -> list[str]:
+    """The caption sidecars stored beside a result (jobs.captions), whether or not they exist."""
+    folder = str(Path(result_name).parent) if result_name else ""
+    return [f"{folder}/captions.vtt", f"{folder}/captions.srt"] if folder and folder != "." else []
+
+
 def _delete_stored(stored: StoredResult) -> None:
-    for name in (stored.result_file, stored.poster):
+    for name in (stored.result_file, stored.poster, *_sidecars_of(stored.result_file)):
         if name:
             _delete_name(name)

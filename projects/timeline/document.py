@@ -84,5 +84,10 @@ def timeline_clip_count(document: Any) -> int:
 
 
 def timeline_asset_ids(document: Any) -> set[str]:
-    """Every asset id the document's clips point at, as given (strings)."""
-    return {clip["asset_id"] for _track, clip in _clips(document) if isinstance(clip.get("asset_id"), str)}
+    """Every asset id the document's clips (and captions tracks) point at, as given (strings)."""
+    ids = {clip["asset_id"] for _track, clip in _clips(document) if isinstance(clip.get("asset_id"), str)}
+    tracks = document.get("tracks") if isinstance(document, dict) else None
+    for track in tracks if isinstance(tracks, list) else []:
+        if isinstance(track, dict) and track.get("kind") == "captions" and isinstance(track.get("asset_id"), str):
+            ids.add(track["asset_id"])
+    return ids

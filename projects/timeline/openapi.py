@@ -19,6 +19,7 @@ from projects.timeline.composition import (
     SPEED_RANGE,
 )
 from projects.timeline.document import EASES, FITS, TRANSITIONS
+from projects.timeline.openapi_text import CAPTIONS_TRACK_PROPERTIES, OUTPUT_PROPERTIES, TEXT_STYLE_OPENAPI
 
 _COLOR = {"type": "string", "pattern": "^#[0-9a-fA-F]{6}$"}
 
@@ -91,7 +92,7 @@ _CLIP = {
         "gradient": {"type": "object", "additionalProperties": False, "required": ["to"],
                      "properties": {"to": _COLOR, "angle": _num(0, 360, 180.0)}},
         "text": {"type": "string", "maxLength": 500},
-        "style": {"type": "object"},
+        "style": TEXT_STYLE_OPENAPI,
     },
 }
 TIMELINE_OPENAPI = {
@@ -103,10 +104,11 @@ TIMELINE_OPENAPI = {
         "schema": {"type": "integer", "enum": [1, 2], "default": 2},
         "output": {"type": "object", "properties": {
             "width": {"type": "integer"}, "height": {"type": "integer"}, "fps": {"type": "number"},
-            "background": _COLOR}},
+            "background": _COLOR, **OUTPUT_PROPERTIES}},
         "tracks": {"type": "array", "items": {"type": "object", "required": ["id", "kind"], "properties": {
-            "id": {"type": "string"}, "kind": {"type": "string", "enum": ["video", "audio", "text"]},
-            "muted": {"type": "boolean"}, "clips": {"type": "array", "items": _CLIP}}}},
+            "id": {"type": "string"}, "kind": {"type": "string", "enum": ["video", "audio", "text", "captions"]},
+            "muted": {"type": "boolean"}, "clips": {"type": "array", "items": _CLIP},
+            **CAPTIONS_TRACK_PROPERTIES}}},
         "markers": {"type": "array", "items": {"type": "object"}},
         "view": {"type": "object"},
     },

@@ -18,6 +18,7 @@ from django.conf import settings
 from rest_framework import status
 
 from config.exceptions import CutlineError, ErrorItem
+from projects.timeline.captions import captions_track_validate
 from projects.timeline.composition import MISSING as _MISSING
 from projects.timeline.composition import CompositionChecks
 from projects.timeline.document import (
@@ -31,7 +32,10 @@ from projects.timeline.document import (
     SCHEMAS_ACCEPTED,
     TRACK_KINDS,
     TRANSITIONS,
+    timeline_duration,
 )
+from projects.timeline.output_format import OUTPUT_FIELDS, output_format_check, output_format_extra
+from projects.timeline.text_style import STYLE_FIELDS, text_style_extra
 
 # Probed durations and hand-typed times disagree in the last digits (2.0 vs 2.0213 s); a millisecond
 # is below one frame at any allowed fps, so it is the tolerance for "past the end" and "overlaps".
@@ -282,6 +286,7 @@ class _Validator(CompositionChecks):
         tracks = self.tracks(root.get("tracks", []))
         markers = self.markers(root.get("markers", []))
         view = self.view(root.get("view", {}))
+        output_format_check(self, output, timeline_duration({"tracks": tracks}))
         return {"schema": SCHEMA_VERSION, "output": output, "tracks": tracks, "markers": markers, "view": view}
 
     def _load_assets(self, root: dict[str, Any]) -> None:
@@ -310,7 +315,7 @@ class _Validator(CompositionChecks):
         value = self.obj(raw, "output", "output")
         if value is None:
             return dict(DEFAULT_OUTPUT)
-        self.unknown_keys(value, ("width", "height", "fps", "background"), "output", "output")
+        self.unknown_keys(value, ("width", "height", "fps", "background", *OUTPUT_FIELDS), "output", "output")
         out = {
             "width": self.number(value, "width", "output", default=DEFAULT_OUTPUT["width"], whole=True,
                                  minimum=MIN_SIZE, maximum=settings.TIMELINE_MAX_WIDTH),
@@ -319,6 +324,7 @@ class _Validator(CompositionChecks):
             "fps": self.number(value, "fps", "output", default=DEFAULT_OUTPUT["fps"], minimum=MIN_FPS,
                                maximum=MAX_FPS),
             "background": self.color(value, "background", "output", default=DEFAULT_OUTPUT["background"]),
+            **output_format_extra(self, value),
         }
         for key in ("width", "height"):
             if isinstance(out[key], int) and out[key] % 2:
@@ -364,6 +370,8 @@ class _Validator(CompositionChecks):
                            "duplicate")
             else:
                 track_ids[track_id] = path
+        if value.get("kind") == "captions":
+            return captions_track_validate(self, value, path, track_id)
         kind = self.choice(value, "kind", path, TRACK_KINDS)
         allowed = ("id", "kind", "clips") if kind == "text" else ("id", "kind", "muted", "clips")
         self.unknown_keys(value, allowed, path, f"a {kind} track" if kind in TRACK_KINDS else "a track")
@@ -557,12 +565,13 @@ class _Validator(CompositionChecks):
         value = self.obj(raw, path, "style")
         if value is None:
             return {"size": _MISSING}
-        self.unknown_keys(value, ("size", "color", "position"), path, "style")
+        self.unknown_keys(value, ("size", "color", "position", *STYLE_FIELDS), path, "style")
         style = {
             "size": self.number(value, "size", path, default=DEFAULT_TEXT_STYLE["size"], whole=True,
                                 minimum=TEXT_SIZE_RANGE[0], maximum=TEXT_SIZE_RANGE[1]),
             "color": self.color(value, "color", path, default=DEFAULT_TEXT_STYLE["color"]),
             "position": self.position(value.get("position", DEFAULT_TEXT_STYLE["position"]), f"{path}.position"),
+            **text_style_extra(self, value, path),
         }
         return style
 

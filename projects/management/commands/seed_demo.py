@@ -27,6 +27,21 @@ PATTERN = "Test pattern.mp4"
 TONE = "Tone 220 Hz.wav"
 LOGO = "Logo.png"
 SAMPLES = (BARS, PATTERN, TONE, LOGO)
+CAPTIONS = "Demo captions.srt"
+CAPTIONED_PROJECT_NAME = "Demo: captioned 9:16"
+# Accents, Hangul and Arabic: the captions show every script the fonts cover (docs/text-and-captions.md).
+CAPTIONS_SRT = """1
+00:00:00,300 --> 00:00:02,000
+Café, jalapeño – 20 €
+
+2
+00:00:02,000 --> 00:00:04,000
+안녕하세요, 컷라인입니다
+
+3
+00:00:04,000 --> 00:00:06,000
+مرحبا بكم في كتلاين
+"""
 
 
 def _make_sample(name: str, directory: Path) -> Path:
@@ -79,6 +94,37 @@ def demo_timeline(assets: dict[str, MediaAsset]) -> dict:
     }
 
 
+def captioned_timeline(assets: dict[str, MediaAsset], captions: MediaAsset) -> dict:
+    """The demo as a vertical (9:16) video with a styled, animated title and burned-in captions."""
+    bars, pattern, tone = assets[BARS], assets[PATTERN], assets[TONE]
+    return {
+        "schema": 2,
+        "output": {"width": 1080, "height": 1920, "fps": 30, "background": "#101820"},
+        "tracks": [
+            {"id": "v1", "kind": "video", "muted": True, "clips": [
+                {"id": "c1", "asset_id": str(pattern.id), "start": 0.0, "in": 0.0, "out": 4.0, "fit": "cover"},
+                {"id": "c2", "asset_id": str(bars.id), "start": 3.5, "in": 0.0, "out": 4.0, "fit": "contain",
+                 "transition": {"type": "crossfade", "duration": 0.5}},
+            ]},
+            {"id": "t1", "kind": "text", "clips": [
+                {"id": "x1", "text": "Cutline, vertical", "start": 0.0, "duration": 3.0,
+                 "style": {"size": 96, "color": "#ffffff", "position": "top", "font": "noto_sans", "weight": 700,
+                           "shadow": {"color": "#000000", "x": 4, "y": 4, "blur": 6},
+                           "animation": {"in": "slide_up", "out": "fade", "duration": 0.6}}},
+            ]},
+            {"id": "a1", "kind": "audio", "muted": False, "clips": [
+                {"id": "m1", "asset_id": str(tone.id), "start": 0.0, "in": 0.0, "out": 7.5, "volume": 0.3,
+                 "fade_in": 0.5, "fade_out": 1.0},
+            ]},
+            {"id": "cc", "kind": "captions", "asset_id": str(captions.id), "offset": 0.0,
+             "style": {"size": 64, "position": "bottom", "max_width": 960,
+                       "background": {"color": "#000000", "opacity": 0.6, "padding": 16, "radius": 12}}},
+        ],
+        "markers": [],
+        "view": {"current_time": 0.0, "zoom": 1.0},
+    }
+
+
 class Command(BaseCommand):
     help = "Create the demo user (superuser), its sample media and the demo project if they do not exist yet."
 
@@ -89,8 +135,10 @@ class Command(BaseCommand):
         user = self._demo_user()
         assets = self._demo_assets(user)
         project = self._demo_project(user, assets)
+        captioned = self._captioned_project(user, assets)
         self.stdout.write(f"Demo login: {DEMO_USERNAME} / {DEMO_PASSWORD}")
         self.stdout.write(f"Demo project: {base_url}/projects/{project.id}/")
+        self.stdout.write(f"Captioned 9:16 demo: {base_url}/projects/{captioned.id}/")
 
     @transaction.atomic
     def _demo_user(self):
@@ -129,4 +177,22 @@ class Command(BaseCommand):
         if not used or not used <= in_library or project.timeline.get("schema") != 2:
             # Made by an older seed (empty or schema 1 timeline) or its media was deleted: the current demo.
             project = services.project_update(project=project, timeline=demo_timeline(assets))
+        return project
+
+    def _captioned_project(self, user, assets: dict[str, MediaAsset]) -> Project:
+        captions = MediaAsset.objects.filter(owner=user, name=CAPTIONS, kind=MediaAsset.Kind.SUBTITLES).first()
+        if captions is None or not captions.file.storage.exists(captions.file.name):
+            with tempfile.TemporaryDirectory(prefix="cutline-demo-") as tmp:
+                path = Path(tmp) / "demo_captions.srt"
+                path.write_text(CAPTIONS_SRT, encoding="utf-8")
+                captions = services.asset_create_from_path(owner=user, path=path, name=CAPTIONS)
+        project = Project.objects.filter(owner=user, name=CAPTIONED_PROJECT_NAME).order_by("created_at").first()
+        if project is None:
+            return services.project_create(owner=user, name=CAPTIONED_PROJECT_NAME,
+                                           timeline=captioned_timeline(assets, captions),
+                                           description="The demo for phones: 1080×1920 with a styled title and "
+                                                       "captions in three scripts.")
+        in_library = {str(pk) for pk in MediaAsset.objects.filter(owner=user).values_list("id", flat=True)}
+        if not timeline_asset_ids(project.timeline) <= in_library:
+            project = services.project_update(project=project, timeline=captioned_timeline(assets, captions))
         return project

@@ -6,6 +6,11 @@ import { clipLength, usesDuration } from "./model.js";
 
 let fieldCounter = 0;
 
+const OUTPUT_ASPECTS = [["16:9", 1920, 1080], ["9:16", 1080, 1920], ["1:1", 1080, 1080], ["4:5", 1080, 1350]];
+const OUTPUT_FORMATS = [["mp4", "MP4 (H.264)"], ["mp4_hevc", "MP4 (HEVC)"], ["webm", "WebM (VP9/Opus)"],
+  ["mov_prores", "QuickTime ProRes 422"], ["gif", "GIF (up to 30 s)"], ["mp3", "MP3 (sound only)"],
+  ["wav", "WAV (sound only)"], ["png", "PNG (one frame)"]];
+
 function numberField({ label, value, field, min = 0, max = null, step = 0.01, onCommit, problems, hint = null }) {
   fieldCounter += 1;
   const id = `field-${field.replace(/\W/g, "-")}-${fieldCounter}`;
@@ -197,7 +202,19 @@ export class Inspector {
         numberField({ label: "Frames per second", value: output.fps, field: "fps", min: 1, max: 60, step: 1, problems,
           onCommit: (v) => setOutput("fps", v) }),
         textField({ label: "Background", value: output.background || "#000000", field: "background", type: "color",
-          problems, onCommit: (v) => setOutput("background", v) })),
+          problems, onCommit: (v) => setOutput("background", v) }),
+        // Aspect shapes and output formats (docs/text-and-captions.md; GET /api/presets lists the same).
+        h("div", { class: "field" }, h("span", { class: "label" }, "Shape"),
+          h("div", { class: "aspect-buttons", role: "group", "aria-label": "Shape" }, OUTPUT_ASPECTS.map(
+            ([name, width, height]) => h("button", { type: "button", class: "small secondary",
+              "aria-pressed": output.width * height === output.height * width ? "true" : "false",
+              onclick: () => editor.updateOutput((o) => { o.width = width; o.height = height; }) }, name)))),
+        selectField({ label: "Format", value: output.format || "mp4", field: "format", options: OUTPUT_FORMATS,
+          problems, onCommit: (v) => setOutput("format", v) }),
+        output.format === "png"
+          ? numberField({ label: "Still at (s)", value: output.still_at || 0, field: "still_at", problems,
+            onCommit: (v) => setOutput("still_at", Math.max(0, v)) })
+          : null),
       h("h3", {}, "Markers"),
       (editor.doc.markers || []).length
         ? h("ul", { class: "marker-list" }, editor.doc.markers.map((marker, index) => h("li", {},

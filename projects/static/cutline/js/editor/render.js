@@ -207,15 +207,32 @@ export class RenderPanel {
 
   _result(job) {
     const result = job.result;
-    const video = h("video", { class: "result-video", controls: true, preload: "metadata", src: result.download_url,
-      poster: result.thumbnail_url || null, "aria-label": "The rendered video" });
-    const facts = [`${formatBytes(result.size_bytes)}`, formatSeconds(result.duration)];
+    // The player follows the output format: a picture for png/gif, a sound player for mp3/wav.
+    const type = result.content_type || "video/mp4";
+    let player;
+    if (type.startsWith("audio/")) {
+      player = h("audio", { class: "result-audio", controls: true, preload: "metadata", src: result.download_url,
+        "aria-label": "The rendered sound" });
+    } else if (type.startsWith("image/")) {
+      player = h("img", { class: "result-video", src: result.download_url, alt: "The rendered picture" });
+    } else {
+      player = h("video", { class: "result-video", controls: true, preload: "metadata", src: result.download_url,
+        poster: result.thumbnail_url || null, "aria-label": "The rendered video" });
+      if (job.captions_url) {
+        player.append(h("track", { kind: "captions", src: job.captions_url, label: "Captions", default: true }));
+      }
+    }
+    const facts = [`${formatBytes(result.size_bytes)}`];
+    if (!type.startsWith("image/png")) facts.push(formatSeconds(result.duration));
     if (result.width && result.height) facts.push(`${result.width}×${result.height}`);
+    const label = (result.format_label || "MP4").split(" ")[0];
     return h("section", { class: "job-result", "aria-label": "Result" },
-      video,
+      player,
       h("p", { class: "result-facts" }, facts.join(" · ")),
       h("p", {},
-        h("a", { class: "button primary", href: result.download_url, download: "" }, "Download MP4"),
+        h("a", { class: "button primary", href: result.download_url, download: "" }, `Download ${label}`),
+        job.captions_url ? [" ", h("a", { class: "button small", href: job.captions_url, download: "" }, "Captions (VTT)"),
+          " ", h("a", { class: "button small", href: job.captions_srt_url, download: "" }, "SRT")] : null,
         " ", h("span", { class: "muted small checksum", title: "SHA-256 checksum of the file" },
           result.checksum || "")));
   }
