@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.exceptions import ErrorDetail
 
@@ -13,48 +12,8 @@ from config.exceptions import MAX_ERRORS
 from projects.models import MediaAsset, Project
 from projects.timeline.openapi import TimelineField
 
-_NUM = {"type": "number"}
-_CLIP_PROPS = {
-    "id": {"type": "string"}, "asset_id": {"type": "string", "format": "uuid"}, "start": _NUM, "in": _NUM,
-    "out": _NUM, "duration": _NUM, "volume": _NUM, "fit": {"type": "string", "enum": ["contain", "cover", "stretch"]},
-    "fade_in": _NUM, "fade_out": _NUM, "text": {"type": "string"},
-    "transition": {"type": "object", "nullable": True, "properties": {
-        "type": {"type": "string", "enum": ["fade", "crossfade"]}, "duration": _NUM}},
-    "style": {"type": "object", "properties": {
-        "size": _NUM, "color": {"type": "string"},
-        "position": {"oneOf": [{"type": "string", "enum": ["center", "top", "bottom"]},
-                               {"type": "object", "properties": {"x": _NUM, "y": _NUM}}]}}},
-}
-# The timeline document (CONTRACT §2, docs/timeline.md), typed for the OpenAPI schema. The server validates
-# it fully (projects.timeline) and names every problem's path; extra keys of later schema versions pass here.
-TIMELINE_SCHEMA = {
-    "type": "object",
-    "description": "The timeline document (CONTRACT §2). Invalid documents are refused with one error per problem.",
-    "required": ["schema", "output", "tracks"],
-    "properties": {
-        "schema": {"type": "integer", "enum": [1, 2]},
-        "output": {"type": "object", "properties": {
-            "width": {"type": "integer"}, "height": {"type": "integer"}, "fps": _NUM,
-            "background": {"type": "string", "example": "#000000"}}},
-        "tracks": {"type": "array", "items": {"type": "object", "required": ["id", "kind", "clips"], "properties": {
-            "id": {"type": "string"}, "kind": {"type": "string", "enum": ["video", "audio", "text"]},
-            "muted": {"type": "boolean"},
-            "clips": {"type": "array", "items": {"type": "object", "required": ["id", "start"],
-                                                 "properties": _CLIP_PROPS}}}}},
-        "markers": {"type": "array", "items": {"type": "object", "properties": {
-            "time": _NUM, "label": {"type": "string"}}}},
-        "view": {"type": "object", "properties": {"current_time": _NUM, "zoom": _NUM}},
-    },
-}
-
-
-@extend_schema_field(TIMELINE_SCHEMA)
-class TimelineField(serializers.JSONField):
-    """A JSON document typed as the timeline in the OpenAPI schema."""
-
 
 class ProjectSerializer(serializers.ModelSerializer):
-    timeline = TimelineField(read_only=True)
     duration = serializers.FloatField(read_only=True, help_text="Where the last clip ends, in seconds.")
     clip_count = serializers.IntegerField(read_only=True)
     timeline = TimelineField(read_only=True)
