@@ -223,3 +223,5 @@ class RenderJobAdmin(admin.ModelAdmin):
             raise Http404("This render has no result.")
         return FileResponse(job.result_file.open("rb"), as_attachment=True, filename=f"render-{job.id}.mp4",
                             content_type="video/mp4")
+
+from jobs.webhooks import admin as webhooks_admin  # noqa: E402, F401  (registers the webhook admin)

@@ -37,6 +37,7 @@ from rq.job import JobStatus
 from config.exceptions import CutlineError, ErrorItem
 from jobs.models import JobEvent, RenderJob
 from jobs.render import preset_output
+from jobs.webhooks.services import webhook_events_record
 from projects.timeline import TimelineInvalid, timeline_duration, timeline_validate
 from realtime import events as rt
 
@@ -185,6 +186,7 @@ def _change(
             event = builder(job, seq=job.last_seq, ts=job.updated_at)
             JobEvent.objects.create(job=job, seq=job.last_seq, type=event["type"], payload=event)
             rt.publish(job, event)
+            webhook_events_record(job, event)
         return job
 
 
@@ -195,6 +197,7 @@ def _record_first_event(job: RenderJob) -> None:
     event = rt.event_progress(job, seq=1, ts=job.created_at)
     JobEvent.objects.create(job=job, seq=1, type=event["type"], payload=event)
     rt.publish(job, event)
+    webhook_events_record(job, event)
 
 
 # --- Submitting, cancelling, retrying -------------------------------------------------------------------

@@ -23,6 +23,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
+from config import metrics
 from jobs.models import RenderJob
 from realtime.events import GROUP_MESSAGE_TYPE, TERMINAL_TYPES, group_for_job
 from realtime.selectors import db_read, stored_events, stream_opening
@@ -183,6 +184,7 @@ class _Subscription:
 async def _event_stream(job_id: str, *, last_event_id: int | None, timeout: float) -> AsyncIterator[str]:
     subscription = _Subscription(job_id)
     live = await subscription.open()
+    metrics.sse_streams_add(1)
     try:
         opening = await db_read(stream_opening)(job_id=job_id, last_event_id=last_event_id)
         for event in opening.events:
@@ -218,6 +220,7 @@ async def _event_stream(job_id: str, *, last_event_id: int | None, timeout: floa
                 if event["seq"] <= seq:
                     continue
                 yield _frame(event)
+                metrics.event_delivered(event, via="sse")
                 seq = event["seq"]
                 idle_until, keepalive_at, check_at = now + timeout, now + keepalive_every, now + check_every
                 if event["type"] in TERMINAL_TYPES:
@@ -228,4 +231,5 @@ async def _event_stream(job_id: str, *, last_event_id: int | None, timeout: floa
                 yield ": keep-alive\n\n"
                 keepalive_at = now + keepalive_every
     finally:
+        metrics.sse_streams_add(-1)
         await subscription.close()

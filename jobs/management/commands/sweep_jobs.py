@@ -12,6 +12,7 @@ from django.core.management.base import BaseCommand
 from django.db import connections
 
 from jobs import services
+from jobs.webhooks.services import webhook_deliveries_due_enqueue
 
 logger = logging.getLogger("jobs.sweeper")
 
@@ -26,6 +27,7 @@ def sweep_once() -> dict[str, int]:
         "stopped": services.overdue_cancels_stop(),
         "enqueued": services.unqueued_jobs_enqueue(),
         "tidied": services.work_dirs_tidy(),
+        "webhooks": webhook_deliveries_due_enqueue(),
     }
 
 

@@ -1,0 +1,57 @@
+"""The SSRF guard: where a webhook may be sent.
+
+A target must be http(s) and every address its host resolves to must be public, unless an operator
+allows a network with WEBHOOK_ALLOWED_NETWORKS. It is checked when an endpoint is saved and again just
+before each attempt (DNS can change in between); redirects are never followed.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+from urllib.parse import urlsplit
+
+from django.conf import settings
+
+
+class TargetRefused(ValueError):
+    """The URL may not receive webhooks; the message says why, for people."""
+
+
+def _allowed_networks() -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+    return [ipaddress.ip_network(net, strict=False) for net in settings.WEBHOOK_ALLOWED_NETWORKS]
+
+
+def _is_internal(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    return (address.is_loopback or address.is_private or address.is_link_local or address.is_multicast
+            or address.is_reserved or address.is_unspecified or not address.is_global)
+
+
+def webhook_target_check(url: str) -> None:
+    """Raise TargetRefused unless `url` may receive webhooks now."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        raise TargetRefused("the URL is not valid") from None
+    if parts.scheme not in ("http", "https"):
+        raise TargetRefused("the URL must start with http:// or https://")
+    if not parts.hostname:
+        raise TargetRefused("the URL has no host")
+    if parts.username or parts.password:
+        raise TargetRefused("the URL must not contain a user name or password")
+    try:
+        infos = socket.getaddrinfo(parts.hostname, port or (443 if parts.scheme == "https" else 80),
+                                   type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError):
+        raise TargetRefused(f"the host '{parts.hostname}' does not resolve") from None
+    allowed = _allowed_networks()
+    for info in infos:
+        address = ipaddress.ip_address(info[4][0].split("%")[0])
+        if _is_internal(address) and not any(address in net for net in allowed):
+            raise TargetRefused(
+                f"the host '{parts.hostname}' resolves to a loopback, private, link-local or reserved address; "
+                "webhooks go to public addresses only (operators can allow networks with WEBHOOK_ALLOWED_NETWORKS)"
+            )
