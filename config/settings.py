@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 import sys
 from datetime import timedelta
@@ -280,7 +281,8 @@ SIMPLE_JWT = {
     "ROTATE_REFRESH_TOKENS": True,
     "BLACKLIST_AFTER_ROTATION": True,
     "UPDATE_LAST_LOGIN": False,
-    "SIGNING_KEY": env_str("JWT_SIGNING_KEY") or SECRET_KEY,
+    # Its own key, derived from SECRET_KEY unless set: long enough for HS256 whatever SECRET_KEY's length.
+    "SIGNING_KEY": env_str("JWT_SIGNING_KEY") or hashlib.sha256(f"cutline-jwt:{SECRET_KEY}".encode()).hexdigest(),
     "AUTH_HEADER_TYPES": ("Bearer",),
 }
 # `/metrics` answers 404 unless enabled; with a token set it also wants `Authorization: Bearer <token>`.
