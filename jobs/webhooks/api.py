@@ -45,6 +45,13 @@ class WebhookEndpointViewSet(HideForeignObjectsMixin, mixins.ListModelMixin, mix
         endpoint = services.webhook_endpoint_update(endpoint=endpoint, **body.validated_data)
         return Response(WebhookEndpointSerializer(endpoint).data)
 
+    @extend_schema(request=None, responses=WebhookEndpointCreatedSerializer)
+    @action(detail=True, methods=["post"], url_path="rotate-secret")
+    def rotate_secret(self, request: Request, pk=None) -> Response:
+        """A new signing secret, shown in this answer only; the old one stops signing at once."""
+        endpoint = services.webhook_secret_rotate(endpoint=self.get_object())
+        return Response(WebhookEndpointCreatedSerializer(endpoint).data)
+
     @extend_schema(responses=WebhookDeliverySerializer(many=True))
     @action(detail=True, methods=["get"])
     def deliveries(self, request: Request, pk=None) -> Response:

@@ -27,7 +27,7 @@ from rest_framework import status as http_status
 from standardwebhooks.webhooks import Webhook
 
 from config.exceptions import CutlineError, ErrorItem
-from jobs.webhooks.models import WebhookDelivery, WebhookEndpoint
+from jobs.webhooks.models import WebhookDelivery, WebhookEndpoint, webhook_secret_new
 from jobs.webhooks.targets import TargetRefused, webhook_target_check
 
 logger = logging.getLogger(__name__)
@@ -88,6 +88,12 @@ def webhook_endpoint_update(*, endpoint: WebhookEndpoint, **changes: Any) -> Web
     for name, value in changes.items():
         setattr(endpoint, name, value)
     endpoint.save()
+    return endpoint
+
+
+def webhook_secret_rotate(*, endpoint: WebhookEndpoint) -> WebhookEndpoint:
+    endpoint.secret = webhook_secret_new()
+    endpoint.save(update_fields=["secret", "updated_at"])
     return endpoint
 
 

@@ -7,7 +7,7 @@ from standardwebhooks.webhooks import Webhook
 
 from jobs import services
 from jobs.models import RenderJob, WebhookDelivery, WebhookEndpoint
-from jobs.webhooks.services import webhook_delivery_attempt, webhook_deliveries_due_enqueue
+from jobs.webhooks.services import webhook_deliveries_due_enqueue, webhook_delivery_attempt
 from tests.factories import RenderJobFactory
 from tests.jobs.webhook_receiver import start_receiver, stop_receiver
 

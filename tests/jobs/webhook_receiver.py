@@ -55,7 +55,7 @@ def start_receiver(**options) -> Receiver:
     receiver = Receiver(**options)
 
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self):  # noqa: N802 - http.server's naming
+        def do_POST(self):
             body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
             headers = {k.lower(): v for k, v in self.headers.items()}
             if receiver.hang:
