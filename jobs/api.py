@@ -17,13 +17,8 @@ from config.http_range import ranged_file_response
 from jobs import selectors, services
 from jobs.batches import render_batch_submit
 from jobs.models import RenderJob
-from jobs.serializers import (
-    JobListFilterSerializer,
-    JobSerializer,
-    RenderSubmitSerializer,
-    job_representation,
-    published_representation,
-)
+from jobs.representation import job_representation, published_representation
+from jobs.serializers import JobListFilterSerializer, JobSerializer, RenderSubmitSerializer
 from jobs.webhooks.services import webhook_endpoint_for_render
 from projects.models import Project
 

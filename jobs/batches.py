@@ -18,10 +18,12 @@ from django.db import transaction
 from django.utils import timezone
 
 from config.exceptions import ErrorItem
-from jobs import services
+from jobs.errors import QuotaExceeded
 from jobs.merge import merge_key_for, timeline_merge_validate
 from jobs.models import RenderJob
 from jobs.render import preset_output
+from jobs.services.queue import job_enqueue, queue_check
+from jobs.services.transitions import record_first_event
 from projects.timeline import TimelineInvalid
 
 logger = logging.getLogger(__name__)
@@ -44,7 +46,7 @@ def render_batch_submit(*, project, user, preset: str, items: list[dict], webhoo
     if problems:
         raise TimelineInvalid(problems)
 
-    services._queue_check()
+    queue_check()
     batch_id = uuid.uuid4()
     jobs: list[RenderJob] = []
     with transaction.atomic():
@@ -52,7 +54,7 @@ def render_batch_submit(*, project, user, preset: str, items: list[dict], webhoo
         running = RenderJob.objects.active().filter(owner=user, batch_id__isnull=False).count()
         limit = settings.RENDER_MAX_ACTIVE_BATCH_JOBS_PER_USER
         if running + len(items) > limit:
-            raise services.QuotaExceeded(
+            raise QuotaExceeded(
                 f"This batch needs {len(items)} renders and you already have {running} batch renders waiting "
                 f"or running (the limit is {limit}). Wait for some to finish or cancel them.",
                 errors=[ErrorItem(detail=f"at most {max(0, limit - running)} more batch renders", attr="items",
@@ -68,9 +70,9 @@ def render_batch_submit(*, project, user, preset: str, items: list[dict], webhoo
                 merge=merge, merge_key=merge_key_for(merge), batch_id=batch_id, batch_index=index,
                 webhook_endpoint=webhook_endpoint,
             )
-            services._record_first_event(job)
+            record_first_event(job)
             jobs.append(job)
         ids = [job.id for job in jobs]
-        transaction.on_commit(lambda: [services._enqueue(job_id) for job_id in ids])
+        transaction.on_commit(lambda: [job_enqueue(job_id) for job_id in ids])
     logger.info("batch %s: %s jobs submitted for project %s (preset %s)", batch_id, len(jobs), project.pk, preset)
     return batch_id, jobs

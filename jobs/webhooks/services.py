@@ -23,10 +23,9 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
-from rest_framework import status as http_status
 from standardwebhooks.webhooks import Webhook
 
-from config.exceptions import CutlineError, ErrorItem
+from jobs.errors import WebhookStateConflict, WebhookTargetInvalid
 from jobs.webhooks.models import WebhookDelivery, WebhookEndpoint, webhook_secret_new
 from jobs.webhooks.targets import TargetRefused, webhook_target_check
 
@@ -38,20 +37,6 @@ MAX_BACKOFF = timedelta(hours=1)
 # An attempt still SENDING after this long lost its worker: the sweeper makes it due again.
 SENDING_LOST_AFTER = timedelta(minutes=2)
 USER_AGENT = "Cutline-Webhooks/1"
-
-
-class WebhookStateConflict(CutlineError):
-    error_code = "JOB_STATE_CONFLICT"
-    http_status = http_status.HTTP_409_CONFLICT
-
-
-class WebhookTargetInvalid(CutlineError):
-    error_code = "INVALID_WEBHOOK"
-    http_status = http_status.HTTP_400_BAD_REQUEST
-    error_type = "validation_error"
-
-    def __init__(self, message: str, *, attr: str) -> None:
-        super().__init__(message, errors=[ErrorItem(detail=message, attr=attr, code="invalid_target")])
 
 
 # --- Endpoints ------------------------------------------------------------------------------------------
