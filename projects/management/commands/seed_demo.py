@@ -21,6 +21,9 @@ from projects.timeline import timeline_asset_ids
 DEMO_USERNAME = "demo"
 DEMO_PASSWORD = "cutline-demo"  # noqa: S105 - a local demo login, printed to the console on purpose
 DEMO_PROJECT_NAME = "Demo: colour bars and a tone"
+# A template (docs/automation.md): `{{name}}` in a title and `{{background}}` as an asset reference, for
+# `POST /api/projects/{id}/renders` with `merge` or a batch of `items` (docs/examples/personalised_batch.py).
+DEMO_TEMPLATE_NAME = "Demo template: personalised greeting"
 
 BARS = "Colour bars.mp4"
 PATTERN = "Test pattern.mp4"
@@ -34,6 +37,29 @@ def _make_sample(name: str, directory: Path) -> Path:
     if name == PATTERN:
         return sample_media.make_video(path, seconds=4.0, width=640, height=360, source="testsrc2", tone_hz=None)
     return sample_media.make_audio(path, seconds=8.0, tone_hz=220, volume=0.5)
+
+
+def demo_template_timeline() -> dict:
+    return {
+        "schema": 1,
+        "output": {"width": 1280, "height": 720, "fps": 30, "background": "#000000"},
+        "tracks": [
+            {"id": "v1", "kind": "video", "muted": True, "clips": [
+                {"id": "background", "asset_id": "{{background}}", "start": 0.0, "in": 0.0, "out": 3.0,
+                 "volume": 1.0, "fit": "cover", "transition": {"type": "fade", "duration": 0.5}},
+            ]},
+            {"id": "t1", "kind": "text", "clips": [
+                {"id": "greeting", "text": "Hello {{name}}!", "start": 0.3, "duration": 2.4,
+                 "style": {"size": 72, "color": "#ffffff", "position": "center"}},
+            ]},
+            {"id": "t2", "kind": "text", "clips": [
+                {"id": "tagline", "text": "{{tagline}}", "start": 0.8, "duration": 1.9,
+                 "style": {"size": 40, "color": "#ffd54a", "position": "bottom"}},
+            ]},
+        ],
+        "markers": [],
+        "view": {"current_time": 0.0, "zoom": 1.0},
+    }
 
 
 def demo_timeline(assets: dict[str, MediaAsset]) -> dict:
@@ -72,8 +98,11 @@ class Command(BaseCommand):
         user = self._demo_user()
         assets = self._demo_assets(user)
         project = self._demo_project(user, assets)
+        template = self._demo_template(user)
         self.stdout.write(f"Demo login: {DEMO_USERNAME} / {DEMO_PASSWORD}")
         self.stdout.write(f"Demo project: {base_url}/projects/{project.id}/")
+        self.stdout.write(f"Demo template: {base_url}/projects/{template.id}/ (merge fields: name, tagline, "
+                          f"background = an asset name such as '{BARS}')")
 
     @transaction.atomic
     def _demo_user(self):
@@ -111,4 +140,13 @@ class Command(BaseCommand):
         if not used or not used <= in_library:
             # Made by an older seed (empty timeline) or its media was deleted: point it at the samples again.
             project = services.project_update(project=project, timeline=demo_timeline(assets))
+        return project
+
+    def _demo_template(self, user) -> Project:
+        project = Project.objects.filter(owner=user, name=DEMO_TEMPLATE_NAME).order_by("created_at").first()
+        if project is None:
+            project = services.project_create(
+                owner=user, name=DEMO_TEMPLATE_NAME, timeline=demo_template_timeline(),
+                description="A template: render it with merge values (name, tagline, background) or a batch; "
+                            "see docs/automation.md.")
         return project
