@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import subprocess
 import sys
 from pathlib import Path
@@ -17,7 +18,7 @@ SCRIPT = Path(__file__).resolve().parents[2] / "docs" / "examples" / "personalis
 
 
 def test_example_script_renders_a_batch_from_the_demo_template(live_server_url, processes, tmp_path):
-    call_command("seed_demo", "--base-url", live_server_url, stdout=open("/dev/null", "w"))  # noqa: SIM115
+    call_command("seed_demo", "--base-url", live_server_url, stdout=io.StringIO())
     processes.worker()
     out = tmp_path / "clips"
     run = subprocess.run([sys.executable, str(SCRIPT), "--base-url", live_server_url, "--count", "2",

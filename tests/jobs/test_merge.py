@@ -211,3 +211,22 @@ def test_webhook_url_to_a_private_address_is_refused(owner, owner_client, clip_a
     project = ProjectFactory(owner=owner, timeline=template(str(clip_asset.id)))
     response = render(owner_client, project, webhook_url="http://10.0.0.5/hook")
     assert response.status_code == 400 and response.json()["errors"][0]["attr"] == "webhook_url"
+
+
+def test_the_seeded_demo_template_renders_with_merge_values(owner_client, owner):
+    import io
+
+    from django.contrib.auth import get_user_model
+    from django.core.management import call_command
+
+    from projects.management.commands.seed_demo import BARS, DEMO_TEMPLATE_NAME
+    from projects.models import Project
+    from tests.conftest import token_client
+
+    call_command("seed_demo", stdout=io.StringIO())
+    demo = get_user_model().objects.get(username="demo")
+    template = Project.objects.get(owner=demo, name=DEMO_TEMPLATE_NAME)
+    response = render(token_client(demo), template, merge={"name": "Ada", "tagline": "Welcome", "background": BARS})
+    assert response.status_code == 202, response.content
+    job = RenderJob.objects.get(pk=response.json()["job"]["id"])
+    assert [t["clips"][0]["text"] for t in job.timeline["tracks"][1:]] == ["Hello Ada!", "Welcome"]
