@@ -156,3 +156,18 @@ def IdempotencyKeyMiddleware(get_response):
             guard.after(response)
             return response
     return middleware
+
+
+def openapi_idempotency_header(result, generator, request, public):
+    """drf-spectacular postprocessing hook: document the `Idempotency-Key` header on every API POST."""
+    parameter = {
+        "name": HEADER, "in": "header", "required": False, "schema": {"type": "string", "maxLength": 255},
+        "description": "Makes a retried POST safe: the first answer is stored for 24 h and replayed "
+                       "(`Idempotent-Replayed: true`); the same key with another body answers 422, a key "
+                       "whose first request is still running answers 409.",
+    }
+    for path, operations in result.get("paths", {}).items():
+        post = operations.get("post")
+        if post is not None and path.startswith("/api/"):
+            post.setdefault("parameters", []).append(parameter)
+    return result
