@@ -71,3 +71,8 @@ def test_tokens_and_sessions_still_work_beside_jwt(owner_client, client, owner):
     assert owner_client.get("/api/auth/me").status_code == 200
     client.force_login(owner)
     assert client.get("/api/auth/me").status_code == 200
+
+
+def test_a_jwt_gets_a_websocket_ticket(client, owner):
+    response = bearer(obtain(client)["access"]).post("/api/realtime/ticket")
+    assert response.status_code == 200 and response.json()["ticket"]

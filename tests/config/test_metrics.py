@@ -106,3 +106,20 @@ def test_numbers_match_the_database_after_a_few_renders(client, enabled, owner, 
     assert value(factor, "cutline_render_realtime_factor_sum") == pytest.approx(
         sum(job.result_duration / job.took.total_seconds() for job in done), rel=1e-6)
     assert value(samples["cutline_queue_depth"], "cutline_queue_depth", queue="render") == 0
+
+
+@pytest.mark.django_db
+def test_the_grafana_dashboard_uses_only_metrics_we_serve(client, enabled, owner_client):
+    import json
+    import re
+    from pathlib import Path
+
+    owner_client.get("/api/projects/")
+    metrics.event_delivered({"ts": "2026-01-01T00:00:00Z"}, via="socket")
+    metrics.webhook_attempt_observe(outcome="SUCCEEDED", latency_ms=12.0)
+    served = set(scrape(client))
+    dashboard = json.loads((Path(__file__).resolve().parents[2] / "docs" / "grafana-dashboard.json").read_text())
+    used = {re.sub(r"_(bucket|count|sum)$", "", name)
+            for panel in dashboard["panels"] for target in panel["targets"]
+            for name in re.findall(r"cutline_[a-z_]+", target["expr"])}
+    assert used and used <= served, used - served
