@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib import admin, messages
+from django.db import models
 
 from config.exceptions import CutlineError
 from jobs.webhooks import services
@@ -30,6 +31,7 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
     readonly_fields = ["id", "owner", "secret", "per_render", "consecutive_failures", "disabled_at",
                        "disabled_reason", "created_at", "updated_at"]
     inlines = [WebhookDeliveryInline]
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
 
 @admin.register(WebhookDelivery)

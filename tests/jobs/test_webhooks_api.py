@@ -117,3 +117,19 @@ def test_others_endpoints_and_deliveries_are_404(owner, stranger_client, target)
     assert stranger_client.get(f"/api/webhook-deliveries/{delivery.id}").status_code == 404
     assert stranger_client.post(f"/api/webhook-deliveries/{delivery.id}/redeliver").status_code == 404
     assert stranger_client.get("/api/webhook-deliveries/").json()["count"] == 0
+
+
+def test_admin_lists_endpoints_and_deliveries_and_redelivers(owner, staff, client, target):
+    endpoint = WebhookEndpoint.objects.create(owner=owner, url=target.url, events=["job.failed"])
+    job = RenderJobFactory(project__owner=owner, owner=owner)
+    services.job_fail(job_id=job.id, error_code="RENDER_FAILED", error_message="boom")
+    delivery = WebhookDelivery.objects.get(job=job)
+    webhook_delivery_attempt(delivery_id=delivery.id)
+    client.force_login(staff)
+    assert client.get("/admin/jobs/webhookendpoint/").status_code == 200
+    assert client.get(f"/admin/jobs/webhookendpoint/{endpoint.id}/change/").status_code == 200
+    assert client.get("/admin/jobs/webhookdelivery/").status_code == 200
+    response = client.post("/admin/jobs/webhookdelivery/", {"action": "redeliver", "_selected_action": [delivery.id]})
+    assert response.status_code == 302
+    delivery.refresh_from_db()
+    assert delivery.status == "PENDING"
