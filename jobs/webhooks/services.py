@@ -27,7 +27,7 @@ from standardwebhooks.webhooks import Webhook
 
 from jobs.errors import WebhookStateConflict, WebhookTargetInvalid
 from jobs.webhooks.models import WebhookDelivery, WebhookEndpoint, webhook_secret_new
-from jobs.webhooks.targets import TargetRefused, webhook_target_check
+from jobs.webhooks.targets import TargetRefused, pinned_request, webhook_target_check
 
 logger = logging.getLogger(__name__)
 
@@ -160,19 +160,24 @@ def webhook_sign(*, secret: str, webhook_id: str, sent_at: datetime, body: str) 
     }
 
 
-def _post(url: str, *, headers: dict[str, str], body: str) -> tuple[int, str]:
-    """POST with no redirects and WEBHOOK_TIMEOUT for connect, each read and the whole exchange."""
+def _post(url: str, *, address: str, headers: dict[str, str], body: str) -> tuple[int, str]:
+    """POST to the vetted `address`, with no redirects and WEBHOOK_TIMEOUT for connect, each read and the
+    whole exchange."""
     timeout = settings.WEBHOOK_TIMEOUT
     deadline = time.monotonic() + timeout
+    pinned, host, extensions = pinned_request(url, address)
     with httpx.Client(follow_redirects=False, timeout=timeout, trust_env=False, verify=_TLS) as client:
-        with client.stream("POST", url, content=body.encode(), headers=headers) as response:
+        request = client.build_request("POST", pinned, content=body.encode(), headers={**headers, **host},
+                                       extensions=extensions)
+        with client.send(request, stream=True) as response:
             kept = bytearray()
             for chunk in response.iter_bytes():
                 if len(kept) < RESPONSE_BODY_LIMIT:
                     kept += chunk[: RESPONSE_BODY_LIMIT - len(kept)]
                 if len(kept) >= RESPONSE_BODY_LIMIT or time.monotonic() > deadline:
                     break  # the rest is neither wanted nor stored
-            return response.status_code, kept.decode("utf-8", errors="replace")
+            # PostgreSQL text cannot hold NUL: a receiver's binary answer must not break the log.
+            return response.status_code, kept.decode("utf-8", errors="replace").replace("\x00", "\ufffd")
 
 
 def webhook_delivery_attempt(*, delivery_id) -> WebhookDelivery | None:
@@ -192,9 +197,9 @@ def webhook_delivery_attempt(*, delivery_id) -> WebhookDelivery | None:
     started = time.monotonic()
     code, text, error = None, "", ""
     try:
-        webhook_target_check(endpoint.url)
+        address = webhook_target_check(endpoint.url)
         sent_at = timezone.now()
-        code, text = _post(endpoint.url, body=body,
+        code, text = _post(endpoint.url, address=address, body=body,
                            headers=webhook_sign(secret=endpoint.secret, webhook_id=delivery.webhook_id,
                                                 sent_at=sent_at, body=body))
     except TargetRefused as exc:

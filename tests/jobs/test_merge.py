@@ -230,3 +230,11 @@ def test_the_seeded_demo_template_renders_with_merge_values(owner_client, owner)
     assert response.status_code == 202, response.content
     job = RenderJob.objects.get(pk=response.json()["job"]["id"])
     assert [t["clips"][0]["text"] for t in job.timeline["tracks"][1:]] == ["Hello Ada!", "Welcome"]
+
+
+def test_a_merge_value_is_not_merged_again(owner, owner_client, clip_asset):
+    project = ProjectFactory(owner=owner, timeline=template(str(clip_asset.id), text="{{a}} and {{b}}"))
+    response = render(owner_client, project, merge={"a": "{{b}}", "b": "B"})
+    assert response.status_code == 202, response.content
+    job = RenderJob.objects.get(pk=response.json()["job"]["id"])
+    assert job.timeline["tracks"][1]["clips"][0]["text"] == "{{b}} and B"

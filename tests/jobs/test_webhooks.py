@@ -160,6 +160,13 @@ def test_only_the_first_kilobyte_of_the_answer_is_kept(owner, local_allowed, rec
     assert delivery.status == "SUCCEEDED" and delivery.response_body == "x" * 1024
 
 
+def test_a_binary_answer_is_stored_readably(owner, local_allowed, receiver):
+    target = receiver(status=200, body=b"ok\x00\xff")
+    endpoint_for(owner, target.url)
+    delivery = webhook_delivery_attempt(delivery_id=only_delivery(failed_job(owner)).id)
+    assert delivery.status == "SUCCEEDED" and delivery.response_body == "ok\ufffd\ufffd"
+
+
 def test_endpoint_is_disabled_after_repeated_failures_with_a_notice(owner, local_allowed, settings, receiver):
     settings.WEBHOOK_DISABLE_AFTER = 3
     target = receiver(fail_first=100)
