@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 import sys
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -40,6 +42,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "corsheaders",
+    "rest_framework_simplejwt.token_blacklist",
     "drf_spectacular",
     "drf_spectacular_sidecar",  # Swagger UI assets served by us: no CDN, works offline
     "projects",
@@ -49,6 +52,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "corsheaders.middleware.CorsMiddleware",  # first: answers preflights before anything else runs
+    "config.metrics.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -57,6 +61,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "config.idempotency.IdempotencyKeyMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -189,6 +194,7 @@ REST_FRAMEWORK = {
         # Token first: an API client without credentials then gets 401 with WWW-Authenticate.
         "rest_framework.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
+        "rest_framework_simplejwt.authentication.JWTAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
@@ -239,6 +245,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "config.openapi.postprocess",
+        "config.idempotency.openapi_idempotency_header",
     ],
 }
 
@@ -294,6 +301,35 @@ REALTIME_MAX_SOCKETS_PER_USER = env_int("REALTIME_MAX_SOCKETS_PER_USER", 20, min
 # Open SSE streams per user, across every web process (429 `TOO_MANY_STREAMS` beyond it).
 REALTIME_MAX_SSE_PER_USER = env_int("REALTIME_MAX_SSE_PER_USER", 20, minimum=1)
 REALTIME_PROGRESS_MAX_PER_SECOND = env_float("REALTIME_PROGRESS_MAX_PER_SECOND", 4.0, minimum=0.1)
+
+# --- Automation: webhooks, idempotency, JWT, metrics (docs/automation.md) ------------------------------
+# Deliveries refuse loopback/private/link-local/reserved targets unless an address is in one of these
+# networks (e.g. "127.0.0.1/32" for tests, "10.0.0.0/8" for an internal receiver).
+WEBHOOK_ALLOWED_NETWORKS = env_list("WEBHOOK_ALLOWED_NETWORKS", [])
+WEBHOOK_TIMEOUT = env_float("WEBHOOK_TIMEOUT", 5.0, minimum=0.1, maximum=30.0)
+# Retries back off exponentially from this many seconds (x2 per attempt, capped at one hour) for 24 h.
+WEBHOOK_RETRY_BASE = env_float("WEBHOOK_RETRY_BASE", 5.0, minimum=0.05)
+WEBHOOK_RETRY_FOR = env_float("WEBHOOK_RETRY_FOR", 24 * 3600.0, minimum=1.0)
+# An endpoint whose deliveries failed this many attempts in a row (no success between) is disabled.
+WEBHOOK_DISABLE_AFTER = env_int("WEBHOOK_DISABLE_AFTER", 50, minimum=1)
+WEBHOOK_MAX_ENDPOINTS_PER_USER = env_int("WEBHOOK_MAX_ENDPOINTS_PER_USER", 20, minimum=1)
+IDEMPOTENCY_TTL = env_int("IDEMPOTENCY_TTL", 24 * 3600, minimum=60)
+RENDER_BATCH_MAX_ITEMS = env_int("RENDER_BATCH_MAX_ITEMS", 100, minimum=1, maximum=1000)
+# Jobs of batches count against this limit instead of RENDER_MAX_ACTIVE_JOBS_PER_USER.
+RENDER_MAX_ACTIVE_BATCH_JOBS_PER_USER = env_int("RENDER_MAX_ACTIVE_BATCH_JOBS_PER_USER", 200, minimum=1)
+SIMPLE_JWT = {
+    "ACCESS_TOKEN_LIFETIME": timedelta(seconds=env_int("JWT_ACCESS_SECONDS", 300, minimum=10)),
+    "REFRESH_TOKEN_LIFETIME": timedelta(seconds=env_int("JWT_REFRESH_SECONDS", 7 * 24 * 3600, minimum=60)),
+    "ROTATE_REFRESH_TOKENS": True,
+    "BLACKLIST_AFTER_ROTATION": True,
+    "UPDATE_LAST_LOGIN": False,
+    # Its own key, derived from SECRET_KEY unless set: long enough for HS256 whatever SECRET_KEY's length.
+    "SIGNING_KEY": env_str("JWT_SIGNING_KEY") or hashlib.sha256(f"cutline-jwt:{SECRET_KEY}".encode()).hexdigest(),
+    "AUTH_HEADER_TYPES": ("Bearer",),
+}
+# `/metrics` answers 404 unless enabled; with a token set it also wants `Authorization: Bearer <token>`.
+METRICS_ENABLED = env_bool("METRICS_ENABLED", False)
+METRICS_TOKEN = env_str("METRICS_TOKEN")
 
 # --- Misc -----------------------------------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"

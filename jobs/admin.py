@@ -276,3 +276,7 @@ class RenderJobAdmin(admin.ModelAdmin):
         # Streamed in chunks with Range support: a FileResponse is read whole into memory under ASGI.
         return ranged_file_response(request, job.result_file, content_type="video/mp4",
                                     filename=f"render-{job.id}.mp4", as_attachment=True)
+
+
+
+from jobs.webhooks import admin as webhooks_admin  # noqa: E402, F401  (registers the webhook admin)

@@ -15,16 +15,28 @@ from rest_framework.response import Response
 from config.api import HideForeignObjectsMixin
 from config.http_range import ranged_file_response
 from jobs import selectors, services
+from jobs.batches import render_batch_submit
 from jobs.captions import KINDS as CAPTION_TYPES
 from jobs.captions import captions_name, job_has_captions
 from jobs.models import RenderJob
 from jobs.render.formats import format_for_name
 from jobs.representation import job_representation, published_representation
 from jobs.serializers import JobListFilterSerializer, JobSerializer, RenderSubmitSerializer
+from jobs.webhooks.services import webhook_endpoint_for_render
 from projects.models import Project
 
 _SUBMITTED = inline_serializer(
-    "RenderSubmitted", {"created": serializers.BooleanField(), "job": JobSerializer()}
+    "RenderSubmitted",
+    {
+        "created": serializers.BooleanField(),
+        "job": JobSerializer(required=False, help_text="A single render."),
+        "batch_id": serializers.UUIDField(required=False, help_text="A batch (`items`)."),
+        "jobs": JobSerializer(many=True, required=False, help_text="A batch: one job per item, in order."),
+        "webhook": inline_serializer("RenderWebhook", {
+            "endpoint_id": serializers.UUIDField(),
+            "secret": serializers.CharField(allow_null=True, help_text="Only when the URL was first used."),
+        }, required=False),
+    },
 )
 
 
@@ -55,11 +67,25 @@ class ProjectRenderViewSet(HideForeignObjectsMixin, viewsets.GenericViewSet):
         project = _own_project(request, project_id)
         body = RenderSubmitSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        job, created = services.render_submit(project=project, user=request.user, preset=body.validated_data["preset"])
-        return Response(
-            {"created": created, "job": job_representation(job)},
-            status=status.HTTP_202_ACCEPTED if created else status.HTTP_200_OK,
-        )
+        data = body.validated_data
+        endpoint, webhook = None, None
+        if "webhook_url" in data:
+            endpoint, new = webhook_endpoint_for_render(owner=request.user, url=data["webhook_url"])
+            # The signing secret is shown once, when the URL is first used (rotate it at /api/webhooks/{id}).
+            webhook = {"endpoint_id": str(endpoint.id), "secret": endpoint.secret if new else None}
+        if "items" in data:
+            batch_id, jobs = render_batch_submit(project=project, user=request.user, preset=data["preset"],
+                                                 items=data["items"], webhook_endpoint=endpoint)
+            answer = {"created": True, "batch_id": str(batch_id), "jobs": [job_representation(j) for j in jobs]}
+            if webhook:
+                answer["webhook"] = webhook
+            return Response(answer, status=status.HTTP_202_ACCEPTED)
+        job, created = services.render_submit(project=project, user=request.user, preset=data["preset"],
+                                              merge=data.get("merge"), webhook_endpoint=endpoint)
+        answer = {"created": created, "job": job_representation(job)}
+        if webhook:
+            answer["webhook"] = webhook
+        return Response(answer, status=status.HTTP_202_ACCEPTED if created else status.HTTP_200_OK)
 
     def list(self, request: Request, project_id=None) -> Response:
         project = _own_project(request, project_id)

@@ -76,6 +76,15 @@ class RenderJob(models.Model):
     poster = models.FileField(upload_to=job_result_to, max_length=255, blank=True)
     result_purged_at = models.DateTimeField(null=True, blank=True)
 
+    # Templates and batches (docs/automation.md): the merge values applied to the project's timeline, a
+    # digest of them (part of the one-active-job constraint), and the batch the job was submitted in.
+    merge = models.JSONField(default=dict, blank=True)
+    merge_key = models.CharField(max_length=64, blank=True, default="")
+    batch_id = models.UUIDField(null=True, blank=True, db_index=True)
+    batch_index = models.PositiveIntegerField(null=True, blank=True)
+    webhook_endpoint = models.ForeignKey("jobs.WebhookEndpoint", null=True, blank=True, on_delete=models.SET_NULL,
+                                         related_name="+", help_text="The render's own `webhook_url`, if any.")
+
     last_seq = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
@@ -87,11 +96,14 @@ class RenderJob(models.Model):
     class Meta:
         ordering = ["-created_at"]
         constraints = [
+            # One active single render per project and merge (an unmerged render has merge_key "");
+            # the jobs of a batch are kept apart by their batch and place in it instead.
             models.UniqueConstraint(
-                fields=["project"],
-                condition=Q(status__in=["PENDING", "RUNNING"]),
-                name="one_active_render_per_project",
+                fields=["project", "merge_key"],
+                condition=Q(status__in=["PENDING", "RUNNING"], batch_id__isnull=True),
+                name="one_active_render_per_project_merge",
             ),
+            models.UniqueConstraint(fields=["batch_id", "batch_index"], name="one_job_per_batch_item"),
         ]
         indexes = [
             models.Index(fields=["owner", "-created_at"], name="job_owner_recent"),
@@ -141,3 +153,6 @@ class JobEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.job_id} #{self.seq} {self.type}"
+
+
+from jobs.webhooks.models import WebhookDelivery, WebhookEndpoint  # noqa: E402, F401  (models of this app)

@@ -64,6 +64,9 @@ def job_representation(job: RenderJob) -> dict[str, Any]:
         "retryable": job.retryable,
         "captions_url": captions_url(job),
         "captions_srt_url": captions_url(job, "srt"),
+        "merge": job.merge or None,
+        "batch_id": str(job.batch_id) if job.batch_id else None,
+        "batch_index": job.batch_index,
     }
 
 

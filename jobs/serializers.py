@@ -57,14 +57,38 @@ class JobSerializer(serializers.Serializer):
     retryable = serializers.BooleanField(help_text="Whether Retry can help (false for failures of the input).")
     captions_url = serializers.CharField(allow_null=True, help_text="WebVTT of the burned-in captions (null: none)")
     captions_srt_url = serializers.CharField(allow_null=True, help_text="The same captions as SubRip")
+    merge = serializers.DictField(allow_null=True, help_text="The merge values this job was rendered with.")
+    batch_id = serializers.UUIDField(allow_null=True)
+    batch_index = serializers.IntegerField(allow_null=True)
 
     def to_representation(self, instance: RenderJob) -> dict[str, Any]:
         return job_representation(instance)
 
 
+class MergeItemSerializer(serializers.Serializer):
+    merge = serializers.DictField(help_text='Values for the template\'s {{fields}}: {"name": "Ada"}.')
+
+
 class RenderSubmitSerializer(serializers.Serializer):
     # From the renderer's presets (uhd included), not the model's choices: a new preset needs no migration.
     preset = serializers.ChoiceField(choices=list(PRESETS), default=RenderJob.Preset.DRAFT)
+    merge = serializers.DictField(required=False, help_text="Values for the project's {{fields}}.")
+    items = serializers.ListField(child=MergeItemSerializer(), required=False, min_length=1,
+                                  help_text="A batch: one job per item (at most RENDER_BATCH_MAX_ITEMS, 100).")
+    webhook_url = serializers.URLField(required=False, max_length=1000,
+                                       help_text="Also send this render's terminal events here, signed.")
+
+    def validate_items(self, items):
+        from django.conf import settings
+
+        if len(items) > settings.RENDER_BATCH_MAX_ITEMS:
+            raise serializers.ValidationError(f"at most {settings.RENDER_BATCH_MAX_ITEMS} items in one batch")
+        return items
+
+    def validate(self, attrs):
+        if "merge" in attrs and "items" in attrs:
+            raise serializers.ValidationError({"items": "give either merge (one render) or items (a batch)"})
+        return attrs
 
 
 class JobListFilterSerializer(serializers.Serializer):

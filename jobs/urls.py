@@ -10,10 +10,13 @@ from rest_framework.routers import SimpleRouter
 
 from jobs import catalog_api
 from jobs.api import JobViewSet, ProjectRenderViewSet
+from jobs.webhooks.api import WebhookDeliveryViewSet, WebhookEndpointViewSet
 
 router = SimpleRouter()
 router.trailing_slash = "/?"  # DRF 3.18's constructor only takes a bool; the attribute takes the pattern
 router.register("jobs", JobViewSet, basename="api-job")
+router.register("webhooks", WebhookEndpointViewSet, basename="api-webhook")
+router.register("webhook-deliveries", WebhookDeliveryViewSet, basename="api-webhook-delivery")
 
 _uuid = r"(?P<project_id>[^/.]+)"  # any id: a malformed one is a JSON 404 from the view
 

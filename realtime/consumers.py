@@ -16,6 +16,7 @@ from typing import Any
 from channels.consumer import get_handler_name
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
+from config import metrics
 from realtime import presence
 from realtime.events import TERMINAL_TYPES, group_for_job, group_for_owner
 from realtime.selectors import active_job_snapshots, db_read, job_snapshot_for, stored_events
@@ -120,6 +121,7 @@ class _JobEventsConsumer(AsyncJsonWebsocketConsumer, abc.ABC):
             if seq <= self.seen.get(job_id, 0):
                 return
         await self.send_json(event)
+        metrics.event_delivered(event, via="socket")
         self.remember(event)
 
     async def job_resync(self, message: dict[str, Any]) -> None:

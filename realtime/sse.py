@@ -25,6 +25,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpRe
 from django.views.decorators.csrf import csrf_exempt
 from psycopg_pool import PoolTimeout
 
+from config import metrics
 from config.exceptions import database_unavailable_body, error_body
 from jobs.models import RenderJob
 from realtime.events import GROUP_MESSAGE_TYPE, TERMINAL_TYPES, group_for_job
@@ -210,6 +211,7 @@ async def _event_stream(job_id: str, *, last_event_id: int | None, timeout: floa
                         slot: str | None = None) -> AsyncIterator[str]:
     subscription = _Subscription(job_id)
     live = await subscription.open()
+    metrics.sse_streams_add(1)
     try:
         opening = await db_read(stream_opening)(job_id=job_id, last_event_id=last_event_id)
         for event in opening.events:
@@ -246,6 +248,7 @@ async def _event_stream(job_id: str, *, last_event_id: int | None, timeout: floa
                 if event["seq"] <= seq:
                     continue
                 yield _frame(event)
+                metrics.event_delivered(event, via="sse")
                 seq = event["seq"]
                 idle_until, keepalive_at, check_at = now + timeout, now + keepalive_every, now + check_every
                 if event["type"] in TERMINAL_TYPES:
@@ -259,6 +262,7 @@ async def _event_stream(job_id: str, *, last_event_id: int | None, timeout: floa
                 await sse_slot_refresh(user_id=user_id, slot=slot)
                 refresh_at = now + SLOT_REFRESH_SECONDS
     finally:
+        metrics.sse_streams_add(-1)
         await subscription.close()
         if slot is not None:
             await sse_slot_release(user_id=user_id, slot=slot)

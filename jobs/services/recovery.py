@@ -22,6 +22,7 @@ from jobs.models import JobEvent, RenderJob
 from jobs.services.cleanup import storage_delete_on_commit
 from jobs.services.queue import job_enqueue, queue_connection, render_queue, rq_job_fetch
 from jobs.services.transitions import job_mark_canceled, job_requeue
+from jobs.webhooks.services import webhook_deliveries_due_enqueue
 
 logger = logging.getLogger("jobs.services")
 
@@ -168,6 +169,7 @@ SWEEP_PASSES: tuple[tuple[str, Callable[[], int]], ...] = (
     ("stopped", overdue_cancels_stop),
     ("enqueued", unqueued_jobs_enqueue),
     ("tidied", work_dirs_tidy),
+    ("webhooks", webhook_deliveries_due_enqueue),
 )
 
 

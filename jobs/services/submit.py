@@ -9,13 +9,12 @@ from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from config.exceptions import ErrorItem
 from jobs.errors import JobStateConflict, QuotaExceeded
+from jobs.merge import merge_key_for, timeline_merge_validate
 from jobs.models import RenderJob
 from jobs.render import preset_output
 from jobs.services.queue import job_enqueue, queue_check, rq_job_discard
 from jobs.services.transitions import job_change, record_first_event
-from projects.timeline import TimelineInvalid, timeline_duration, timeline_validate
 from realtime import events as rt
 
 logger = logging.getLogger("jobs.services")
@@ -23,23 +22,27 @@ logger = logging.getLogger("jobs.services")
 Status = RenderJob.Status
 
 
-def _active_job(project_id) -> RenderJob | None:
-    return RenderJob.objects.active().filter(project_id=project_id).first()
+def _active_job(project_id, merge_key: str = "") -> RenderJob | None:
+    return RenderJob.objects.active().filter(project_id=project_id, batch_id__isnull=True,
+                                              merge_key=merge_key).first()
 
 
 def _job_create(*, project, user, timeline: dict, preset: str, size: tuple[int, int, float],
-                retry_of: RenderJob | None = None) -> tuple[RenderJob, bool]:
+                retry_of: RenderJob | None = None, merge: dict | None = None,
+                webhook_endpoint=None) -> tuple[RenderJob, bool]:
     """Create and enqueue a job, or return the project's active one. Quota is checked under the user's row lock."""
     queue_check()
     width, height, fps = size
+    merge_key = merge_key_for(merge)
     try:
         with transaction.atomic():
             # Serialises one user's submits, so the active-job count below cannot be raced past the limit.
             get_user_model().objects.select_for_update().filter(pk=user.pk).first()
-            active = _active_job(project.pk)
+            active = _active_job(project.pk, merge_key)
             if active is not None:
                 return active, False
-            running = RenderJob.objects.active().filter(owner=user).count()
+            # Jobs of batches have their own limit (jobs/batches.py).
+            running = RenderJob.objects.active().filter(owner=user, batch_id__isnull=True).count()
             if running >= settings.RENDER_MAX_ACTIVE_JOBS_PER_USER:
                 raise QuotaExceeded(
                     f"You already have {running} renders waiting or running (the limit is "
@@ -57,13 +60,16 @@ def _job_create(*, project, user, timeline: dict, preset: str, size: tuple[int, 
                 output_fps=fps,
                 message="Waiting for a worker",
                 queued_at=now,
+                merge=merge or {},
+                merge_key=merge_key,
+                webhook_endpoint=webhook_endpoint,
             )
             record_first_event(job)
             transaction.on_commit(lambda: job_enqueue(job.id))
     except IntegrityError:
         # Another request created the project's active job between our check and insert (the partial
-        # unique constraint `one_active_render_per_project` refused ours): answer with that job.
-        active = _active_job(project.pk)
+        # unique constraint `one_active_render_per_project_merge` refused ours): answer with that job.
+        active = _active_job(project.pk, merge_key)
         if active is None:
             raise
         return active, False
@@ -72,22 +78,19 @@ def _job_create(*, project, user, timeline: dict, preset: str, size: tuple[int, 
     return job, True
 
 
-def render_submit(*, project, user, preset: str) -> tuple[RenderJob, bool]:
-    """Start rendering `project` with `preset`; returns (job, created).
+def render_submit(*, project, user, preset: str, merge: dict | None = None,
+                  webhook_endpoint=None) -> tuple[RenderJob, bool]:
+    """Start rendering `project` with `preset` (and `merge` values for its `{{fields}}`); returns (job, created).
 
-    The project's PENDING/RUNNING job, if any, is returned instead of a new one (idempotent, race-safe).
-    Raises TimelineInvalid, QuotaExceeded, QueueUnavailable.
+    The project's PENDING/RUNNING job with the same merge values, if any, is returned instead of a new
+    one (idempotent, race-safe). Raises TimelineInvalid, QuotaExceeded, QueueUnavailable.
     """
-    active = _active_job(project.pk)
+    active = _active_job(project.pk, merge_key_for(merge))
     if active is not None:
         return active, False
-    timeline = timeline_validate(project.timeline, owner=user)
-    if timeline_duration(timeline) <= 0:
-        # Valid to save (an editor starts empty), but there is nothing to render.
-        raise TimelineInvalid([ErrorItem(detail="the timeline is empty: add a clip before rendering",
-                                         attr="timeline.tracks", code="empty")])
+    timeline = timeline_merge_validate(project.timeline, merge, owner=user)
     return _job_create(project=project, user=user, timeline=timeline, preset=preset,
-                       size=preset_output(preset, timeline))
+                       size=preset_output(preset, timeline), merge=merge, webhook_endpoint=webhook_endpoint)
 
 
 def job_retry(*, job: RenderJob) -> RenderJob:
@@ -106,6 +109,8 @@ def job_retry(*, job: RenderJob) -> RenderJob:
         preset=job.preset,
         size=(job.output_width, job.output_height, job.output_fps),
         retry_of=job,
+        merge=job.merge or None,
+        webhook_endpoint=job.webhook_endpoint,
     )
     if not created:
         raise JobStateConflict(

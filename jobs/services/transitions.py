@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from jobs.models import JobEvent, RenderJob
 from jobs.services.queue import job_enqueue
+from jobs.webhooks.services import webhook_events_record
 from realtime import events as rt
 
 logger = logging.getLogger("jobs.services")
@@ -68,6 +69,7 @@ def job_change(
             event = builder(job, seq=job.last_seq, ts=job.updated_at)
             JobEvent.objects.create(job=job, seq=job.last_seq, type=event["type"], payload=event)
             rt.publish(job, event)
+            webhook_events_record(job, event)
         return job
 
 
@@ -78,6 +80,7 @@ def record_first_event(job: RenderJob) -> None:
     event = rt.event_progress(job, seq=1, ts=job.created_at)
     JobEvent.objects.create(job=job, seq=1, type=event["type"], payload=event)
     rt.publish(job, event)
+    webhook_events_record(job, event)
 
 
 def job_claim(*, job_id, worker_name: str = "") -> RenderJob | None:

@@ -52,6 +52,9 @@ MIN_SIZE = 16
 TEXT_SIZE_RANGE = (8, 512)
 COLOR_RE = re.compile(r"^#[0-9a-fA-F]{6}$")
 
+# A whole asset_id written as `{{name}}`: the project is a template (docs/automation.md).
+MERGE_FIELD = re.compile(r"^\{\{\s*[A-Za-z0-9_][A-Za-z0-9_.\-]{0,63}\s*\}\}$")
+
 
 class TimelineInvalid(CutlineError):
     """The document breaks CONTRACT §2; `errors` holds one item per problem, paths prefixed `timeline.`."""
@@ -434,6 +437,8 @@ class _Validator(CompositionChecks):
             self.error(where, "asset_id is required", "required")
             return _MISSING, None
         parsed = _parse_uuid(raw)
+        if parsed is None and isinstance(raw, str) and MERGE_FIELD.fullmatch(raw.strip()):
+            return raw, None  # a template's merge field: resolved and checked when rendered (jobs/merge.py)
         if parsed is None:
             shown = f"'{raw[:40]}'" if isinstance(raw, str) else _kind_of(raw)
             self.error(where, f"asset_id must be a media asset id (a UUID), got {shown}", "invalid_type")

@@ -21,6 +21,9 @@ from projects.timeline import timeline_asset_ids
 DEMO_USERNAME = "demo"
 DEMO_PASSWORD = "cutline-demo"  # noqa: S105 - a local demo login, printed to the console on purpose
 DEMO_PROJECT_NAME = "Demo: colour bars and a tone"
+# A template (docs/automation.md): `{{name}}` in a title and `{{background}}` as an asset reference, for
+# `POST /api/projects/{id}/renders` with `merge` or a batch of `items` (docs/examples/personalised_batch.py).
+DEMO_TEMPLATE_NAME = "Demo template: personalised greeting"
 
 BARS = "Colour bars.mp4"
 PATTERN = "Test pattern.mp4"
@@ -53,6 +56,29 @@ def _make_sample(name: str, directory: Path) -> Path:
     if name == LOGO:
         return sample_media.make_image(path, width=128, height=128, source="rgbtestsrc")
     return sample_media.make_audio(path, seconds=8.0, tone_hz=220, volume=0.5)
+
+
+def demo_template_timeline() -> dict:
+    return {
+        "schema": 1,
+        "output": {"width": 1280, "height": 720, "fps": 30, "background": "#000000"},
+        "tracks": [
+            {"id": "v1", "kind": "video", "muted": True, "clips": [
+                {"id": "background", "asset_id": "{{background}}", "start": 0.0, "in": 0.0, "out": 3.0,
+                 "volume": 1.0, "fit": "cover", "transition": {"type": "fade", "duration": 0.5}},
+            ]},
+            {"id": "t1", "kind": "text", "clips": [
+                {"id": "greeting", "text": "Hello {{name}}!", "start": 0.3, "duration": 2.4,
+                 "style": {"size": 72, "color": "#ffffff", "position": "center"}},
+            ]},
+            {"id": "t2", "kind": "text", "clips": [
+                {"id": "tagline", "text": "{{tagline}}", "start": 0.8, "duration": 1.9,
+                 "style": {"size": 40, "color": "#ffd54a", "position": "bottom"}},
+            ]},
+        ],
+        "markers": [],
+        "view": {"current_time": 0.0, "zoom": 1.0},
+    }
 
 
 def demo_timeline(assets: dict[str, MediaAsset]) -> dict:
@@ -136,9 +162,12 @@ class Command(BaseCommand):
         assets = self._demo_assets(user)
         project = self._demo_project(user, assets)
         captioned = self._captioned_project(user, assets)
+        template = self._demo_template(user)
         self.stdout.write(f"Demo login: {DEMO_USERNAME} / {DEMO_PASSWORD}")
         self.stdout.write(f"Demo project: {base_url}/projects/{project.id}/")
         self.stdout.write(f"Captioned 9:16 demo: {base_url}/projects/{captioned.id}/")
+        self.stdout.write(f"Demo template: {base_url}/projects/{template.id}/ (merge fields: name, tagline, "
+                          f"background = an asset name such as '{BARS}')")
 
     @transaction.atomic
     def _demo_user(self):
@@ -195,4 +224,13 @@ class Command(BaseCommand):
         in_library = {str(pk) for pk in MediaAsset.objects.filter(owner=user).values_list("id", flat=True)}
         if not timeline_asset_ids(project.timeline) <= in_library:
             project = services.project_update(project=project, timeline=captioned_timeline(assets, captions))
+        return project
+
+    def _demo_template(self, user) -> Project:
+        project = Project.objects.filter(owner=user, name=DEMO_TEMPLATE_NAME).order_by("created_at").first()
+        if project is None:
+            project = services.project_create(
+                owner=user, name=DEMO_TEMPLATE_NAME, timeline=demo_template_timeline(),
+                description="A template: render it with merge values (name, tagline, background) or a batch; "
+                            "see docs/automation.md.")
         return project
