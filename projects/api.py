@@ -7,7 +7,7 @@ from pathlib import PurePath
 from django.http import Http404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import mixins, status, viewsets
+from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.parsers import FormParser, MultiPartParser
@@ -21,6 +21,7 @@ from projects.errors import VersionConflict
 from projects.models import MediaAsset, Project
 from projects.serializers import AssetSerializer, AssetUploadSerializer, ProjectSerializer, ProjectWriteSerializer
 from projects.uploads import MediaUploadHandler
+from projects.view_state import project_view_save
 
 
 def _if_match_version(request: Request) -> int | None:
@@ -35,6 +36,10 @@ def _if_match_version(request: Request) -> int | None:
     except ValueError:
         raise ValidationError({"If-Match": [f'If-Match must name a project version, like "7" (got {header!r}).']}) \
             from None
+
+
+class ProjectDuplicateSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=200, required=False)
 
 
 def _etag(project: Project) -> str:
@@ -101,6 +106,27 @@ class ProjectViewSet(
     def destroy(self, request: Request, *args, **kwargs) -> Response:
         services.project_delete(project=self.get_object())
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(request=OpenApiTypes.OBJECT, responses={200: OpenApiTypes.OBJECT})
+    @action(detail=True, methods=["put"], url_path="view")
+    def save_view(self, request: Request, pk=None) -> Response:
+        """The editor's state (`timeline.view`: playhead, zoom, track names): saved without a new version."""
+        project = self.get_object()
+        try:
+            view = project_view_save(project=project, view=request.data)
+        except Project.DoesNotExist:
+            raise Http404 from None
+        return Response({"view": view, "version": project.version})
+
+    @extend_schema(request=OpenApiTypes.OBJECT, responses={201: ProjectSerializer})
+    @action(detail=True, methods=["post"])
+    def duplicate(self, request: Request, pk=None) -> Response:
+        """A copy of this project (same timeline and media), optionally `{"name": "..."}`."""
+        incoming = ProjectDuplicateSerializer(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        copy = services.project_duplicate(project=self.get_object(), name=incoming.validated_data.get("name"))
+        return Response(self.get_serializer(copy).data, status=status.HTTP_201_CREATED,
+                        headers={"Location": f"/api/projects/{copy.id}", "ETag": _etag(copy)})
 
 
 _FILE_ACTIONS = frozenset({"file", "thumbnail", "filmstrip"})

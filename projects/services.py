@@ -245,3 +245,12 @@ def project_update(
 @transaction.atomic
 def project_delete(*, project: Project) -> None:
     project.delete()
+
+
+@transaction.atomic
+def project_duplicate(*, project: Project, name: str | None = None) -> Project:
+    """A copy of `project` for its owner, at version 1, named "<name> (copy)" unless a name is given."""
+    copy_name = (name or f"{project.name} (copy)")[:200]
+    _lock_assets(owner=project.owner, document=project.timeline)
+    return Project.objects.create(owner=project.owner, name=copy_name, description=project.description,
+                                  timeline=timeline_validate(project.timeline, owner=project.owner))
