@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import PurePath
 
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
@@ -36,6 +36,11 @@ def _if_match_version(request: Request) -> int | None:
     except ValueError:
         raise ValidationError({"If-Match": [f'If-Match must name a project version, like "7" (got {header!r}).']}) \
             from None
+
+
+class StillQuerySerializer(serializers.Serializer):
+    t = serializers.FloatField(min_value=0, max_value=86_400)
+    width = serializers.IntegerField(min_value=16, max_value=1920, required=False, default=640)
 
 
 class ProjectDuplicateSerializer(serializers.Serializer):
@@ -117,6 +122,24 @@ class ProjectViewSet(
         except Project.DoesNotExist:
             raise Http404 from None
         return Response({"view": view, "version": project.version})
+
+    @extend_schema(parameters=[OpenApiParameter("t", OpenApiTypes.DOUBLE), OpenApiParameter("width", OpenApiTypes.INT)],
+                   responses={(200, "image/jpeg"): OpenApiTypes.BINARY})
+    @action(detail=True, methods=["get"])
+    def still(self, request: Request, pk=None) -> HttpResponse:
+        """The exact frame at `t` seconds of the saved timeline, `width` px wide (JPEG), as a render draws it."""
+        from jobs.render.still import still_render, still_sources
+
+        project = self.get_object()
+        incoming = StillQuerySerializer(data=request.query_params)
+        incoming.is_valid(raise_exception=True)
+        timeline = project.timeline
+        at = min(incoming.validated_data["t"], max(0.0, project.duration))
+        picture = still_render(timeline, still_sources(timeline, project.owner_id), at=at,
+                               width=incoming.validated_data["width"])
+        response = HttpResponse(picture, content_type="image/jpeg")
+        response["Cache-Control"] = "private, no-store"
+        return response
 
     @extend_schema(request=OpenApiTypes.OBJECT, responses={201: ProjectSerializer})
     @action(detail=True, methods=["post"])
