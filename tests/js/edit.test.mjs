@@ -189,3 +189,12 @@ test("a step that throws leaves the document untouched", () => {
   assert.throws(() => history.perform(d, "Broken", (x) => { x.tracks = []; throw new Error("no"); }));
   assert.equal(d.tracks.length, 2);
 });
+
+test("typing in one field is one undo step", () => {
+  const d = doc();
+  const history = new History();
+  for (const text of ["C", "Ca", "Cap"]) history.perform(d, "Edit text", (x) => { x.tracks[1].clips[0].text = text; }, { coalesce: "x1.text" });
+  assert.equal(history.done.length, 1);
+  history.undo(d);
+  assert.equal(d.tracks[1].clips[0].text, "Hi");
+});

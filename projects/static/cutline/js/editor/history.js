@@ -23,9 +23,10 @@ export class History {
 
   /**
    * Run `mutate(doc)`; when it changed the document, remember the step under `label`.
-   * Returns what `mutate` returned. A mutation that throws leaves the document as it was.
+   * Returns what `mutate` returned. A mutation that throws leaves the document as it was. Steps with
+   * the same `coalesce` key in a row merge into one.
    */
-  perform(doc, label, mutate) {
+  perform(doc, label, mutate, { coalesce = null } = {}) {
     const before = snapshot(doc);
     let result;
     try {
@@ -36,7 +37,13 @@ export class History {
     }
     const after = snapshot(doc);
     if (!same(before, after)) {
-      this.done.push({ label, before, after });
+      // Typing in one field is one step, not one per key.
+      const last = this.done[this.done.length - 1];
+      if (coalesce && last && last.coalesce === coalesce && !this.undone.length) {
+        last.after = after;
+        return result;
+      }
+      this.done.push({ label, before, after, coalesce });
       if (this.done.length > this.limit) this.done.shift();
       this.undone = [];
     }
