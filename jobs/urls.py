@@ -9,6 +9,7 @@ from django.urls import re_path
 from rest_framework.routers import SimpleRouter
 
 from jobs.api import JobViewSet, ProjectRenderViewSet
+from jobs.presets_api import presets_list
 
 router = SimpleRouter()
 router.trailing_slash = "/?"  # DRF 3.18's constructor only takes a bool; the attribute takes the pattern
@@ -17,6 +18,7 @@ router.register("jobs", JobViewSet, basename="api-job")
 _uuid = r"(?P<project_id>[^/.]+)"  # any id: a malformed one is a JSON 404 from the view
 
 urlpatterns = [
+    re_path(r"^presets/?$", presets_list, name="api-presets"),
     re_path(
         rf"^projects/{_uuid}/renders/?$",
         ProjectRenderViewSet.as_view({"get": "list", "post": "create"}),

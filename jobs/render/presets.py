@@ -8,7 +8,7 @@ from typing import Any
 from jobs.render.errors import RenderFailed
 from jobs.render.plan import AUDIO_BITRATE, SAMPLE_RATE
 
-__all__ = ["AUDIO_BITRATE", "PRESETS", "SAMPLE_RATE", "Preset", "preset_get", "preset_output"]
+__all__ = ["AUDIO_BITRATE", "PRESETS", "SAMPLE_RATE", "Preset", "preset_box", "preset_get", "preset_output"]
 
 
 @dataclass(frozen=True)
@@ -44,7 +44,8 @@ def preset_output(preset: str, timeline: dict[str, Any]) -> tuple[int, int, floa
     """(width, height, fps) a render of `timeline` with `preset` produces.
 
     Fixed-size presets keep the timeline's aspect ratio inside their box, so a 16:9 timeline gets
-    exactly 640×360 / 1280×720 / 1920×1080 and a portrait one is not squashed. Odd sizes round to even.
+    exactly 640×360 / 1280×720 / 1920×1080 and a portrait one is not squashed. The box turns with the
+    timeline: a 9:16 timeline at full_hd is 1080×1920, not 608×1080. Odd sizes round to even.
     """
     output = timeline.get("output") or {}
     tl_width = int(output.get("width") or 1280)
@@ -53,6 +54,13 @@ def preset_output(preset: str, timeline: dict[str, Any]) -> tuple[int, int, floa
     spec = preset_get(preset)
     if spec.width is None or spec.height is None:
         return _even(tl_width), _even(tl_height), fps
-    scale = min(spec.width / tl_width, spec.height / tl_height)
+    box_w, box_h = preset_box(spec, portrait=tl_height > tl_width)
+    scale = min(box_w / tl_width, box_h / tl_height)
     width, height = _even(round(tl_width * scale)), _even(round(tl_height * scale))
-    return min(width, spec.width), min(height, spec.height), fps
+    return min(width, box_w), min(height, box_h), fps
+
+
+def preset_box(spec: Preset, *, portrait: bool) -> tuple[int, int]:
+    """The (width, height) a fixed-size preset fits a timeline into: landscape, or turned for portrait."""
+    assert spec.width is not None and spec.height is not None
+    return (spec.height, spec.width) if portrait else (spec.width, spec.height)
