@@ -129,7 +129,7 @@ export class MediaBin {
         h("span", { class: `badge kind-${asset.kind}` }, details[0]),
         h("span", { class: "muted small" }, details.slice(1).join(" · "))),
       h("div", { class: "bin-actions" },
-        h("button", { type: "button", class: "secondary small", "aria-label": `Add ${asset.name} to the timeline`,
+        h("button", { type: "button", class: "secondary small", "aria-label": `Add to timeline: ${asset.name}`,
           onclick: () => editor.addAssetToTrack(asset.id) }, "Add to timeline"),
         h("button", { type: "button", class: "link small", "aria-label": `Delete ${asset.name} from your media`,
           onclick: () => this._delete(asset) }, "Delete")));

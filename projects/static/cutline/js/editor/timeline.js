@@ -66,7 +66,9 @@ export class TimelineView {
       this.canvas.append(h("p", { class: "tl-empty" },
         "No tracks yet. Add media from the bin, or add a text clip or a track above."));
     }
-    doc.tracks.forEach((track, index) => this.canvas.append(this._track(track, index, laneWidth, assets)));
+    // Listed top to bottom as they stack: the last track of the document is drawn on top, so it comes first.
+    doc.tracks.map((track, index) => this._track(track, index, laneWidth, assets)).reverse()
+      .forEach((row) => this.canvas.append(row));
     const time = Number((doc.view || {}).current_time) || 0;
     this.canvas.append(h("div", { class: "tl-playhead", style: { left: `${HEAD_WIDTH + time * pps}px` },
       "aria-hidden": "true" }));
@@ -193,8 +195,7 @@ export class TimelineView {
       if (event.target === lane) editor.select(null);
     });
     for (const clip of track.clips) lane.append(this._clip(track, clip, assets.get(clip.asset_id)));
-    // Tracks are listed top to bottom as they stack: the last track in the document is drawn on top.
-    return h("div", { class: "tl-row tl-track", style: { order: String(count - index) },
+    return h("div", { class: "tl-row tl-track",
       dataset: { trackIndex: String(index), trackId: track.id } }, head, lane);
   }
 
