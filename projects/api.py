@@ -152,7 +152,7 @@ class ProjectViewSet(
                         headers={"Location": f"/api/projects/{copy.id}", "ETag": _etag(copy)})
 
 
-_FILE_ACTIONS = frozenset({"file", "thumbnail", "filmstrip"})
+_FILE_ACTIONS = frozenset({"file", "thumbnail", "filmstrip", "proxy"})
 
 
 @extend_schema(tags=["assets"])
@@ -232,6 +232,16 @@ class AssetViewSet(HideForeignObjectsMixin, mixins.ListModelMixin, mixins.Retrie
         if not asset.filmstrip:
             raise Http404
         return self._picture(request, asset, asset.filmstrip, "filmstrip")
+
+    @extend_schema(responses={(200, "video/mp4"): OpenApiTypes.BINARY, (206, "video/mp4"): OpenApiTypes.BINARY})
+    @action(detail=True, methods=["get"])
+    def proxy(self, request: Request, pk=None):
+        """The light preview copy of a video (≤ 480 lines, H.264, short GOP), with Range; 404 until ready."""
+        asset = self.get_object()
+        if not asset.proxy_url:
+            raise Http404
+        return ranged_file_response(request, asset.proxy, content_type="video/mp4",
+                                    filename=f"{PurePath(asset.name).stem}-preview.mp4", as_attachment=False)
 
     def _picture(self, request: Request, asset: MediaAsset, field, label: str):
         suffix = PurePath(field.name).suffix.lower()

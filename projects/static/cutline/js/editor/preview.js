@@ -74,7 +74,9 @@ export class Preview {
   invalidate() {
     const ids = new Set(this.editor.doc.tracks.flatMap((t) => t.clips.map((c) => c.id)));
     for (const [clipId, entry] of this.elements) {
-      if (!ids.has(clipId) || !this.editor.assets.has(entry.assetId)) this._dropElement(clipId);
+      const asset = this.editor.assets.get(entry.assetId);
+      // Gone, or its proxy became ready since: the next frame makes a fresh element.
+      if (!ids.has(clipId) || !asset || mediaUrl(asset) !== entry.src) this._dropElement(clipId);
     }
     const output = this.editor.doc.output || {};
     if (Math.abs(this.canvas.width / this.canvas.height - (Number(output.width) || 1280) / (Number(output.height) || 720)) > 0.01) {
@@ -94,7 +96,7 @@ export class Preview {
       const element = h(tag, { preload: "auto", playsinline: true, muted: true, src: mediaUrl(asset) });
       element.muted = true;
       this.mediaRoot.append(element);
-      entry = { element, assetId: asset.id, gain: null };
+      entry = { element, assetId: asset.id, src: mediaUrl(asset), gain: null };
       this.elements.set(clip.id, entry);
       if (this.audio) this._connect(entry);
     }
