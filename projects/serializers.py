@@ -6,11 +6,13 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from projects.models import MediaAsset, Project
+from projects.timeline.openapi import TimelineField
 
 
 class ProjectSerializer(serializers.ModelSerializer):
     duration = serializers.FloatField(read_only=True, help_text="Where the last clip ends, in seconds.")
     clip_count = serializers.IntegerField(read_only=True)
+    timeline = TimelineField(read_only=True)
     renders_url = serializers.SerializerMethodField()
 
     class Meta:
@@ -28,7 +30,7 @@ class ProjectWriteSerializer(serializers.Serializer):
 
     name = serializers.CharField(max_length=200)
     description = serializers.CharField(allow_blank=True, required=False, max_length=10_000)
-    timeline = serializers.JSONField(required=False, allow_null=True)
+    timeline = TimelineField(required=False, allow_null=True)
     version = serializers.IntegerField(required=False, min_value=1)
 
     def __init__(self, *args, require_timeline: bool = False, **kwargs) -> None:

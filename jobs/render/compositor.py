@@ -36,6 +36,7 @@ from moviepy.config import FFMPEG_BINARY
 from moviepy.video.io.ffmpeg_reader import FFMPEG_VideoReader
 from PIL import Image
 
+from jobs.render import motion
 from jobs.render.plan import Layer, RenderPlan
 
 AUDIO_CHUNK = 48000  # samples per mixing step
@@ -73,8 +74,12 @@ class SceneReader(FFMPEG_VideoReader):
     """
 
     def __init__(self, filename: str, *, size: tuple[int, int], start: float, fps: float | None,
-                 duration: float | None) -> None:
+                 duration: float | None, pre: str = "", post: str = "", seek: float | None = None,
+                 limit: float | None = None) -> None:
         self._first_start: float | None = start
+        # Schema 2: the layer's source filters around the fit (the ffmpeg path runs the same ones), and
+        # for a reversed clip a fixed window of the source played backwards (times then count from 0).
+        self._pre, self._post, self._seek, self._limit = pre, post, seek, limit
         if not fps or not duration:
             super().__init__(filename, target_resolution=size, pixel_format="rgb24")
             return
@@ -97,9 +102,16 @@ class SceneReader(FFMPEG_VideoReader):
         # Just before the wanted frame: ffmpeg's (accurate) input seek drops every frame before it.
         seek = ["-ss", f"{self.pos / self.fps - 0.00001:.6f}"] if self.pos else []
         width, height = self.size
+        filters = [self._pre, f"scale={width}:{height}", self._post]
+        if self._seek is not None:
+            # Reversed: always the whole window, backwards (the ffmpeg path cuts the same window).
+            seek = (["-ss", f"{self._seek:.6f}"] if self._seek > 0 else []) + ["-t", f"{self._limit:.6f}"]
+            filters.insert(0, "reverse")
+            self.pos = self.get_frame_number(start_time)
         command = [
             FFMPEG_BINARY, "-nostdin", "-hide_banner", "-loglevel", "error", "-threads", "1", *seek,
-            "-i", self.filename, "-an", "-sn", "-vf", f"scale={width}:{height}", "-sws_flags", self.resize_algo,
+            "-i", self.filename, "-an", "-sn", "-vf", ",".join(f for f in filters if f),
+            "-sws_flags", self.resize_algo,
             "-thread_queue_size", "2", "-f", "image2pipe", "-pix_fmt", self.pixel_format, "-vcodec", "rawvideo",
             "-",
         ]
@@ -116,6 +128,32 @@ class SceneReader(FFMPEG_VideoReader):
             self.proc = None
         if delete_lastread and hasattr(self, "last_read"):
             del self.last_read
+
+
+def still_read(layer: Layer) -> np.ndarray:
+    """One picture of a layer through ffmpeg with its source filters (images, titles, colours, freezes)."""
+    seek = ["-ss", f"{layer.freeze_at:.6f}"] if layer.kind == "freeze" and layer.freeze_at else []
+    fmt, depth = ("rgba", 4) if layer.alpha else ("rgb24", 3)
+    filters = [layer.pre_filter, f"scale={layer.width}:{layer.height}", layer.post_filter]
+    done = subprocess.run(
+        [FFMPEG_BINARY, "-nostdin", "-hide_banner", "-loglevel", "error", *seek, "-i", layer.path, "-an", "-sn",
+         "-frames:v", "1", "-vf", ",".join(f for f in filters if f), "-f", "rawvideo", "-pix_fmt", fmt, "-"],
+        capture_output=True, check=True, stdin=subprocess.DEVNULL,
+    )
+    return np.frombuffer(done.stdout, dtype=np.uint8).reshape(layer.height, layer.width, depth).copy()
+
+
+def blend_at(canvas: np.ndarray, rgb: np.ndarray, alpha: np.ndarray, left: int, top: int) -> None:
+    """Blend a float picture with float alpha (0..1) onto the canvas at (left, top), clipped to it."""
+    height, width = alpha.shape
+    x0, y0 = max(0, left), max(0, top)
+    x1, y1 = min(canvas.shape[1], left + width), min(canvas.shape[0], top + height)
+    if x1 <= x0 or y1 <= y0:
+        return
+    region = canvas[y0:y1, x0:x1]
+    a = alpha[y0 - top : y1 - top, x0 - left : x1 - left, None]
+    src = rgb[y0 - top : y1 - top, x0 - left : x1 - left]
+    region[:] = (src * a + region.astype(np.float32) * (1 - a) + 0.5).astype(np.uint8)
 
 
 class SourceUnreadable(Exception):
@@ -147,14 +185,23 @@ class LayerSource:
         layer = self.layer
         try:
             if layer.kind == "video":
+                reverse = {}
+                if layer.reverse:
+                    src_fps = layer.src_fps or self.fps
+                    reverse = {"seek": max(0.0, layer.src_in - 0.1 / src_fps), "limit": layer.src_length}
                 self.reader = SceneReader(layer.path, size=(layer.width, layer.height),
                                           start=self.source_time(layer.start), fps=layer.src_fps,
-                                          duration=layer.src_duration)
+                                          duration=layer.src_duration, pre=layer.pre_filter,
+                                          post=layer.post_filter, **reverse)
                 # Not VideoClip(frame_function=...): its constructor reads the frame at 0 s to learn the
                 # size, which would send the decoder back to the start of the file.
                 self.clip = VideoClip(duration=self.reader.duration)
                 self.clip.frame_function = self.reader.get_frame
                 self.clip.size, self.clip.fps = tuple(self.reader.size), self.reader.fps
+            elif layer.kind == "freeze" or layer.pre_filter or layer.post_filter:
+                picture = still_read(layer)
+                self.clip = ImageClip(picture, transparent=False)
+                self.still = picture
             elif layer.kind == "image":
                 reader = FFMPEG_VideoReader(layer.path, check_duration=False, pixel_format="rgba" if layer.alpha
                                             else "rgb24", target_resolution=(layer.width, layer.height))
@@ -190,7 +237,34 @@ class LayerSource:
         layer = self.layer
         src_fps = layer.src_fps or self.fps
         # Half a source frame later: nearest-frame selection, as ffmpeg's fps filter does.
-        return layer.src_in + (frame - layer.start) / self.fps + 0.5 / src_fps
+        played = (frame - layer.start) / self.fps * layer.speed + 0.5 / src_fps
+        return played if layer.reverse else layer.src_in + played
+
+    def draw_animated(self, canvas: np.ndarray, frame: int) -> None:
+        """An animated layer (motion.py): scaled, turned, faded, masked and placed for this frame."""
+        layer = self.layer
+        state = motion.layer_state(layer, frame, (canvas.shape[1], canvas.shape[0]))
+        if state.opacity <= 0:
+            return
+        picture = self.picture(frame)
+        image = Image.fromarray(picture, "RGBA" if picture.shape[2] == 4 else "RGB").convert("RGBA")
+        if image.size != (state.width, state.height):
+            # Bilinear, as the ffmpeg path's per-frame scale (the two bicubics differ in their kernels).
+            image = image.resize((state.width, state.height), Image.Resampling.BILINEAR)
+        if layer.box_w:
+            box = Image.new("RGBA", (state.box_w, state.box_h), (0, 0, 0, 0))
+            box.paste(image, ((state.box_w - state.width) // 2, (state.box_h - state.height) // 2))
+            image = box.rotate(-state.rotation, resample=Image.Resampling.BILINEAR)
+        rgba = np.asarray(image)
+        alpha = rgba[:, :, 3].astype(np.float32) * state.opacity
+        if state.mask:
+            h, w = alpha.shape
+            ys, xs = np.mgrid[0:h, 0:w]
+            alpha *= motion.mask_visible(state.mask, state.mask_q, state.mask_out, xs, ys, w, h)
+        rgb = rgba[:, :, :3].astype(np.float32)
+        if state.white > 0:
+            rgb += (255 - rgb) * state.white
+        blend_at(canvas, rgb, alpha / 255.0, state.left, state.top)
 
     def visible(self, picture: np.ndarray) -> np.ndarray:
         return picture[self.src_y : self.src_y + self.vis_h, self.src_x : self.src_x + self.vis_w]
@@ -233,7 +307,7 @@ class Interval:
         base = 0
         for index in range(len(layers) - 1, -1, -1):
             source, opacity = layers[index]
-            if opacity >= 1.0 and (source.layer.full_frame or source.fills_canvas):
+            if opacity >= 1.0 and not source.layer.animated and (source.layer.full_frame or source.fills_canvas):
                 base = index
                 break
         else:
@@ -247,6 +321,9 @@ class Interval:
         else:
             canvas = background.copy()
         for source, opacity in layers[base + 1 if base >= 0 else 0 :]:
+            if source.layer.animated:
+                source.draw_animated(canvas, frame)
+                continue
             if opacity <= 0:
                 continue
             if source.layer.full_frame:
@@ -276,14 +353,21 @@ def mix_audio(plan: RenderPlan, path: Path, errors: list[BaseException]) -> None
     """The soundtrack as 48 kHz stereo float32, mixed with moviepy (runs in a thread)."""
     try:
         rate = plan.output.sample_rate
+        raw_dir = path.parent
         clips, opened = [], []
-        for part in plan.audio:
-            source = AudioFileClip(part.path, fps=rate, nbytes=2)
+        for number, part in enumerate(plan.audio):
+            src_in = part.src_in
+            source_path = part.path
+            if part.speed != 1.0 or part.reverse:
+                # moviepy has no pitch-keeping tempo change: the part's sound is re-timed by ffmpeg's
+                # atempo (the same filters as the ffmpeg path), then mixed here like any other.
+                source_path, src_in = str(retimed_sound(part, rate, raw_dir / f"part-{number}.wav")), 0.0
+            source = AudioFileClip(source_path, fps=rate, nbytes=2)
             opened.append(source)
-            end = min(source.duration, part.src_in + part.length / rate)
-            if part.src_in >= end:
+            end = min(source.duration, src_in + part.length / rate)
+            if src_in >= end:
                 continue
-            clip = source.subclipped(part.src_in, end)
+            clip = source.subclipped(src_in, end)
             effects = []
             if part.volume != 1.0:
                 effects.append(MultiplyVolume(part.volume))
@@ -293,6 +377,8 @@ def mix_audio(plan: RenderPlan, path: Path, errors: list[BaseException]) -> None
                 effects.append(AudioFadeOut(part.fade_out / rate))
             if effects:
                 clip = clip.with_effects(effects)
+            if part.keys:
+                clip = clip.transform(volume_curve(part.keys, rate), keep_duration=True)
             clips.append(clip.with_start(part.start / rate))
         mix = CompositeAudioClip(clips).with_duration(plan.samples / rate) if clips else None
         # moviepy 2.2.1's FFMPEG_AudioReader.get_frame mishandles a request spanning more than half its
@@ -323,6 +409,27 @@ def mix_audio(plan: RenderPlan, path: Path, errors: list[BaseException]) -> None
         raw.unlink(missing_ok=True)
     except BaseException as exc:  # reported by the main thread
         errors.append(exc)
+
+
+def retimed_sound(part, rate: int, out: Path) -> Path:
+    seek = ["-ss", f"{part.src_in:.6f}"] if part.src_in > 0 else []
+    seconds = (part.src_length or part.length / rate) + 0.1
+    subprocess.run(
+        [FFMPEG_BINARY, "-hide_banner", "-nostdin", "-loglevel", "error", "-y", *seek, "-t", f"{seconds:.6f}",
+         "-i", part.path, "-vn", "-af", ",".join(motion.sound_timing(part, rate)), "-c:a", "pcm_f32le", str(out)],
+        check=True, stdin=subprocess.DEVNULL,
+    )
+    return out
+
+
+def volume_curve(points: list[list], rate: int):
+    """A moviepy frame transform multiplying the sound by a keyframed volume curve (local samples)."""
+    def apply(get_frame, t):
+        chunk = get_frame(t)
+        samples = np.atleast_1d(np.asarray(t, dtype=np.float64)) * rate
+        factors = np.array([motion.curve_value(points, s) for s in samples], dtype=np.float32)
+        return chunk * (factors[:, None] if np.ndim(chunk) == 2 else factors)
+    return apply
 
 
 def encoder_args(plan: RenderPlan, video_path: Path) -> list[str]:

@@ -23,6 +23,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from jobs.render import motion
 from jobs.render.errors import MediaUnreadable, RenderFailed
 from jobs.render.media import ffmpeg_exe
 from jobs.render.plan import Layer, RenderPlan
@@ -92,30 +93,51 @@ class FilterGraph:
             filters.append(f"pad={o.width}:{o.height}:{max(0, layer.x)}:{max(0, layer.y)}:color={color}")
         return ",".join(filters)
 
+    def source(self, layer: Layer, *, fmt: str, shape: str) -> tuple[int, str]:
+        """(input index, filters) giving exactly `layer.frames` frames of the clip's picture at the output
+        rate: speed, reverse and freeze applied, then `shape` (crop, fit scale, place) and the layer's
+        source filters around it."""
+        o = self.out
+        who = f"clip {layer.clip_id} on track {layer.track_id}"
+        scale = ",".join(f for f in (layer.pre_filter, shape, layer.post_filter) if f)
+        if layer.kind in ("image", "text"):
+            index = self.add_input(["-framerate", o.fps_expr, "-i", f"file:{layer.path}"], who)
+            return index, (f"{scale},format={fmt},setsar=1,loop=loop=-1:size=1,setpts=N,"
+                           f"trim=end_frame={layer.frames}")
+        if layer.kind == "freeze":
+            index = self.add_input(["-ss", _sec(layer.freeze_at or 0.0), "-an", "-sn", "-dn",
+                                    "-i", f"file:{layer.path}"], who)
+            return index, (f"trim=end_frame=1,setpts=PTS-STARTPTS,{scale},format={fmt},setsar=1,"
+                           f"loop=loop=-1:size=1,setpts=N,trim=end_frame={layer.frames}")
+        src_fps = layer.src_fps or o.fps
+        # A tenth of a source frame early, so rounding never skips the planned first frame.
+        seek = max(0.0, layer.src_in - 0.1 / src_fps)
+        if layer.reverse:
+            length = layer.src_length or layer.frames / o.fps * layer.speed
+        else:
+            length = layer.frames / o.fps * layer.speed + 3 / min(src_fps, o.fps)
+        args = ["-ss", _sec(seek)] if seek > 0 else []
+        # Picture only: the clip's sound gets its own input (see build_audio).
+        index = self.add_input([*args, "-t", _sec(length), "-an", "-sn", "-dn", "-i", f"file:{layer.path}"], who)
+        timing = ["setpts=PTS-STARTPTS"]
+        if layer.reverse:
+            timing.append("reverse")  # the clip is held whole: validation bounds its length
+        if layer.speed != 1.0:
+            timing.append(f"setpts=PTS/{layer.speed!r}")
+        rate = f"fps={o.fps_expr}"
+        # Scale after frame-rate conversion when it drops frames, before it when it repeats them.
+        steps = [rate, scale] if src_fps / layer.speed > o.fps else [scale, rate]
+        return index, (f"{','.join(timing)},{','.join(steps)},format={fmt},setsar=1,"
+                       f"tpad=stop=-1:stop_mode=clone,trim=end_frame={layer.frames},setpts=PTS-STARTPTS")
+
     def segment(self, layer: Layer, *, pad: bool, alpha: bool, fade_in: bool) -> str:
         """Exactly `layer.frames` frames of a video/image clip at the output rate, placed and faded."""
         o = self.out
-        who = f"clip {layer.clip_id} on track {layer.track_id}"
         fmt = "yuva420p" if alpha else "yuv420p"
         scale = f"scale={layer.width}:{layer.height}"
         place = self.placement(layer, pad=pad, alpha=alpha)
         shape = ",".join(f for f in (scale, place) if f)
-        if layer.kind == "image":
-            index = self.add_input(["-framerate", o.fps_expr, "-i", f"file:{layer.path}"], who)
-            head = f"{shape},format={fmt},setsar=1,loop=loop=-1:size=1,setpts=N,trim=end_frame={layer.frames}"
-        else:
-            src_fps = layer.src_fps or o.fps
-            # A tenth of a source frame early, so rounding never skips the planned first frame.
-            seek = max(0.0, layer.src_in - 0.1 / src_fps)
-            length = layer.frames / o.fps + 3 / min(src_fps, o.fps)
-            args = ["-ss", _sec(seek)] if seek > 0 else []
-            # Picture only: the clip's sound gets its own input (see build_audio).
-            index = self.add_input([*args, "-t", _sec(length), "-an", "-sn", "-dn", "-i", f"file:{layer.path}"], who)
-            rate = f"fps={o.fps_expr}"
-            # Scale after frame-rate conversion when it drops frames, before it when it repeats them.
-            steps = [rate, shape] if src_fps > o.fps else [shape, rate]
-            head = (f"setpts=PTS-STARTPTS,{','.join(steps)},format={fmt},setsar=1,"
-                    f"tpad=stop=-1:stop_mode=clone,trim=end_frame={layer.frames},setpts=PTS-STARTPTS")
+        index, head = self.source(layer, fmt=fmt, shape=shape)
         fades = []
         if fade_in and layer.fade_in:
             fades.append(f"fade=t=in:s=0:n={layer.fade_in}" + (":alpha=1" if alpha else f":c={o.background_hex}"))
@@ -124,6 +146,52 @@ class FilterGraph:
                          + (":alpha=1" if alpha else f":c={o.background_hex}"))
         source = f"{index}:v"
         return self.chain([source], ",".join([head, *fades]), "s")
+
+    def overlay_animated(self, canvas: str, layer: Layer) -> str:
+        """A schema 2 layer: scaled, turned, faded, masked and moved frame by frame, as motion.py says."""
+        o = self.out
+        # RGB while the picture is turned, masked and blended, as the compositor does (yuv420p would also
+        # smear a coloured edge over two pixels).
+        index, head = self.source(layer, fmt="rgba", shape=f"scale={layer.base_w}:{layer.base_h}")
+        steps = [head]
+        # Clip-local frame numbers from timestamps (the filters' own frame counters are not reliable
+        # after a per-frame size change); the segment's clock starts at 0.
+        n = f"floor(t*{o.fps_num}/{o.fps_den}+0.5)"
+        if motion.scale_animated(layer):
+            factor = motion.scale_expr(layer, n)
+            steps.append(f"scale=w='max(2,2*floor({layer.base_w}*({factor})/2+0.5))'"
+                         f":h='max(2,2*floor({layer.base_h}*({factor})/2+0.5))':eval=frame:flags=bilinear")
+        elif layer.scale != 1.0:
+            width = motion.even(layer.base_w * min(layer.scale, layer.scale_cap))
+            height = motion.even(layer.base_h * min(layer.scale, layer.scale_cap))
+            steps.append(f"scale={width}:{height}:flags=bilinear")
+        if layer.box_w:
+            # Also without a turn: a fixed-size box for the filters after a per-frame scale.
+            angle = motion._value_expr(layer, "rotation", n)
+            # A transparent pixel around the picture: rotate samples up to a pixel past the edge, and
+            # would stretch the picture's border there.
+            steps.append("pad=w=iw+2:h=ih+2:x=1:y=1:color=black@0.0:eval=frame")
+            steps.append(f"rotate=a='({angle})*PI/180':ow={layer.box_w}:oh={layer.box_h}:c=none:bilinear=1")
+        if motion.needs_alpha_pass(layer):
+            big_n = f"floor(T*{o.fps_num}/{o.fps_den}+0.5)"
+            alpha = f"alpha(X,Y)*({motion.opacity_expr(layer, big_n)})*({motion.mask_full_expr(layer, big_n)})"
+            white = motion.white_expr(layer, big_n)
+            if white:
+                colour = ":".join(f"{c}='{c}(X,Y)+(255-{c}(X,Y))*({white})'" for c in ("r", "g", "b"))
+            else:
+                colour = "r='r(X,Y)':g='g(X,Y)':b='b(X,Y)'"
+            steps.append(f"geq={colour}:a='{alpha}'")
+        picture = self.chain([f"{index}:v"], ",".join(steps), "s")
+        shifted = self.chain([picture], f"setpts=PTS+{layer.start}", "r")
+        # The frame number from the timestamp: overlay's own frame counter is not the main stream's.
+        local = f"(floor(t*{o.fps_num}/{o.fps_den}+0.5)-{layer.start})"
+        cx = f"{motion._value_expr(layer, 'x', local)}+{motion.slide_expr(layer, local, 0, o.width)}"
+        cy = f"{motion._value_expr(layer, 'y', local)}+{motion.slide_expr(layer, local, 1, o.height)}"
+        box_w = layer.box_w or "w"
+        box_h = layer.box_h or "h"
+        x, y = f"floor({cx}-{box_w}/2+0.5)", f"floor({cy}-{box_h}/2+0.5)"
+        return self.chain([canvas, shifted], f"overlay=x='{x}':y='{y}':format=gbrp"
+                                             ":eval=frame:eof_action=pass:repeatlast=0", "o")
 
     def join(self, layers: list[Layer], total: int) -> str:
         """The base stream: a track's clips and background gaps over `total` frames, `concat` and `xfade`."""
@@ -177,6 +245,9 @@ class FilterGraph:
         a crossfading clip ramps in over the previous one, which stays opaque beneath it.
         """
         for layer in layers:
+            if layer.animated:
+                canvas = self.overlay_animated(canvas, layer)
+                continue
             stream = self.segment(layer, pad=layer.full_frame, alpha=True, fade_in=True)
             shifted = self.chain([stream], f"setpts=PTS+{layer.start}", "r")
             x, y = (0, 0) if layer.full_frame else (max(0, layer.x), max(0, layer.y))
@@ -186,6 +257,9 @@ class FilterGraph:
     def overlay_texts(self, canvas: str, layers: list[Layer]) -> str:
         o = self.out
         for layer in layers:
+            if layer.animated or layer.pre_filter or layer.post_filter or layer.fade_in or layer.fade_out:
+                canvas = self.overlay_track(canvas, [layer])
+                continue
             index = self.add_input(["-i", f"file:{layer.path}"], f"clip {layer.clip_id} on track {layer.track_id}")
             title = self.chain([f"{index}:v"], f"format=yuva420p,setpts={layer.start}*{o.fps_den}/({o.fps_num}*TB)",
                                "t")
@@ -201,7 +275,7 @@ class FilterGraph:
             by_track.setdefault(layer.track_index, []).append(layer)
         order = sorted(by_track)
         canvas: str | None = None
-        if order and by_track[order[0]][0].full_frame:
+        if order and all(layer.full_frame for layer in by_track[order[0]]):
             # The first video track with nothing beneath it: its clips and gaps form the base directly.
             canvas = self.join(by_track[order[0]], plan.frames)
             order = order[1:]
@@ -228,14 +302,16 @@ class FilterGraph:
             # packets early, and with them its decoded pictures, which then waited for their crossfade:
             # up to 750 MB instead of 260 MB at 720p, now and then.
             args = ["-ss", _sec(part.src_in)] if part.src_in > 0 else []
-            index = self.add_input([*args, "-t", _sec(part.length / rate + 0.1), "-vn", "-sn", "-dn",
+            source_seconds = part.src_length or part.length / rate
+            index = self.add_input([*args, "-t", _sec(source_seconds + 0.1), "-vn", "-sn", "-dn",
                                     "-i", f"file:{part.path}"], who)
-            filters = [
-                "asetpts=PTS-STARTPTS", f"aresample={rate}", "aformat=sample_fmts=fltp:channel_layouts=stereo",
-                "apad", f"atrim=end_sample={part.length}",
-            ]
+            filters = ["asetpts=PTS-STARTPTS", *motion.sound_timing(part, rate), "apad",
+                       f"atrim=end_sample={part.length}"]
             if part.volume != 1.0:
                 filters.append(f"volume={part.volume:.6f}")
+            if part.keys:
+                curve = motion.curve_expr(part.keys, f"(t*{rate})")
+                filters.append(f"volume=volume='{curve}':eval=frame")
             if part.fade_in:
                 filters.append(f"afade=t=in:ss=0:ns={part.fade_in}")
             if part.fade_out:

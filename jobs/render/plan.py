@@ -16,6 +16,12 @@ The compositing model (both paths implement exactly this):
   ramps that one out too (a dip to the background).
 - Audio: each part is trimmed, scaled by its volume, faded linearly, placed at its start sample and
   summed. A video clip's own sound follows its picture's ramps; muted tracks contribute nothing.
+
+Schema 2 adds, per layer: source filters both paths run through ffmpeg (`pre_filter` before the fit:
+crop; `post_filter` after it: eq, gblur), speed/reverse/freeze, and for an `animated` layer a per-frame
+transform (motion.py: keyframes, rotation, opacity, transition masks, slides, zooms). A layer that is not
+`animated` renders exactly as in schema 1; a static position, scale or crop is folded into x/y/width/height.
+Audio parts add speed (pitch kept: atempo), reverse and a volume curve.
 """
 
 from __future__ import annotations
@@ -91,6 +97,27 @@ class Layer:
     fade_out: int = 0
     crossfade: bool = False  # `fade_in` is a crossfade over the previous clip of this track
     alpha: bool = False
+    # --- schema 2 (see the module docstring and motion.py) ---
+    pre_filter: str = ""  # ffmpeg filters on the source picture before it is fitted (crop)
+    post_filter: str = ""  # after fitting (eq, gblur)
+    speed: float = 1.0
+    reverse: bool = False
+    src_length: float | None = None  # seconds of source a reversed clip plays
+    freeze_at: float | None = None  # kind "freeze": the source second shown
+    animated: bool = False  # drawn through motion.layer_state every frame
+    base_w: int = 0  # animated: the fitted picture's size before the per-frame scale
+    base_h: int = 0
+    center_x: float = 0.0  # animated: static centre in canvas pixels
+    center_y: float = 0.0
+    scale: float = 1.0
+    rotation: float = 0.0
+    static_opacity: float = 1.0
+    keys: dict[str, list[list]] | None = None  # prop -> [[local frame, value, ease], ...] (x/y in pixels)
+    trans_in: str = ""  # the transition type of `fade_in` ("" = a v1 fade/crossfade)
+    trans_out: str = ""
+    scale_cap: float = 1e9
+    box_w: int = 0  # animated and rotated: the fixed box the picture turns in
+    box_h: int = 0
 
     @property
     def frames(self) -> int:
@@ -123,6 +150,10 @@ class AudioPart:
     fade_in: int = 0  # samples
     fade_out: int = 0
     from_video: bool = False  # the sound of a video clip (same clip id as its Layer)
+    speed: float = 1.0  # tempo, pitch kept
+    reverse: bool = False
+    src_length: float | None = None  # seconds of source (speed or reverse)
+    keys: list[list] | None = None  # volume curve: [[local sample, factor, ease], ...]
 
 
 @dataclass
@@ -156,4 +187,4 @@ class RenderPlan:
         )
 
     def video_inputs(self) -> int:
-        return sum(1 for layer in self.layers if layer.kind in ("video", "image"))
+        return sum(1 for layer in self.layers if layer.kind in ("video", "image", "freeze"))

@@ -127,3 +127,24 @@ def text_render(text: str, style: dict[str, Any] | None, *, frame_size: tuple[in
     box = text_box(image.size, frame_size, style.get("position", "center"))
     image.save(path, format="PNG", compress_level=1)
     return TextBox(box.x, box.y, image.width, image.height)
+
+
+def colour_draw(color: str, gradient: dict[str, Any] | None, size: tuple[int, int], path: Path) -> None:
+    """A colour layer as an opaque PNG of `size` (the output frame): flat, or a linear gradient from `color`
+    to `gradient.to` along `gradient.angle` (degrees clockwise from up, CSS-style: 180 = top to bottom)."""
+    import numpy as np
+
+    width, height = size
+    start = np.array(parse_color(color, (0, 0, 0, 255))[:3], dtype=np.float32)
+    if not gradient:
+        Image.new("RGB", size, tuple(int(c) for c in start)).save(path, format="PNG", compress_level=1)
+        return
+    end = np.array(parse_color(gradient.get("to"), (0, 0, 0, 255))[:3], dtype=np.float32)
+    angle = math.radians(float(gradient.get("angle", 180.0)))
+    dx, dy = math.sin(angle), -math.cos(angle)
+    xs = np.arange(width, dtype=np.float32)[None, :] - (width - 1) / 2
+    ys = np.arange(height, dtype=np.float32)[:, None] - (height - 1) / 2
+    reach = abs(dx) * (width - 1) / 2 + abs(dy) * (height - 1) / 2 or 1.0
+    t = np.clip(((xs * dx + ys * dy) / reach + 1) / 2, 0, 1)[..., None]
+    pixels = (start + (end - start) * t + 0.5).astype(np.uint8)
+    Image.fromarray(pixels, "RGB").save(path, format="PNG", compress_level=1)

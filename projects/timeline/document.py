@@ -1,14 +1,25 @@
-"""The timeline document (CONTRACT.md §2, schema 1): its constants and the reads every part needs."""
+"""The timeline document (CONTRACT.md §2; schema 2 in docs/timeline.md): its constants and common reads."""
 
 from __future__ import annotations
 
 from typing import Any
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+SCHEMAS_ACCEPTED = (1, 2)  # schema 1 is a subset of schema 2: accepted as it is, answered as schema 2
 
 TRACK_KINDS = ("video", "audio", "text")
 FITS = ("contain", "cover", "stretch")
-TRANSITIONS = ("fade", "crossfade")
+TRANSITIONS = (
+    "fade", "crossfade", "dissolve", "wipe_left", "wipe_right", "wipe_up", "wipe_down",
+    "slide_left", "slide_right", "slide_up", "slide_down", "zoom_in", "circle_open", "fade_white",
+)
+# Only ever between neighbours: they need the previous clip to overlap by exactly their duration.
+NEIGHBOUR_TRANSITIONS = ("crossfade", "dissolve")
+EASES = ("linear", "ease_in", "ease_out", "ease_in_out", "hold")
+VISUAL_KEYFRAMES = ("x", "y", "scale", "rotation", "opacity")
+DEFAULT_TRANSFORM = {"x": 0.5, "y": 0.5, "scale": 1.0, "rotation": 0.0, "opacity": 1.0,
+                     "crop": {"left": 0.0, "top": 0.0, "right": 0.0, "bottom": 0.0}}
+DEFAULT_ADJUST = {"brightness": 0.0, "contrast": 1.0, "saturation": 1.0, "blur": 0.0}
 POSITIONS = ("center", "top", "bottom")
 
 DEFAULT_OUTPUT = {"width": 1280, "height": 720, "fps": 30, "background": "#000000"}
@@ -34,13 +45,18 @@ def _number(value: Any) -> float | None:
 
 
 def clip_length(clip: dict[str, Any]) -> float | None:
-    """Seconds a clip occupies on the timeline: `duration` (images, text) or `out - in` (video, audio)."""
+    """Seconds a clip occupies on the timeline: `duration` (images, colours, text), `freeze.duration`, or
+    `(out - in) / speed` (video, audio)."""
+    freeze = clip.get("freeze")
+    if isinstance(freeze, dict):
+        return _number(freeze.get("duration"))
     if "duration" in clip:
         return _number(clip.get("duration"))
     source_in, source_out = _number(clip.get("in", 0.0)), _number(clip.get("out"))
     if source_in is None or source_out is None:
         return None
-    return source_out - source_in
+    speed = _number(clip.get("speed", 1.0)) or 1.0
+    return (source_out - source_in) / speed
 
 
 def _clips(document: Any):

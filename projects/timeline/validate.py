@@ -18,13 +18,17 @@ from django.conf import settings
 from rest_framework import status
 
 from config.exceptions import CutlineError, ErrorItem
+from projects.timeline.composition import MISSING as _MISSING
+from projects.timeline.composition import CompositionChecks
 from projects.timeline.document import (
     DEFAULT_OUTPUT,
     DEFAULT_TEXT_STYLE,
     DEFAULT_VIEW,
     FITS,
+    NEIGHBOUR_TRANSITIONS,
     POSITIONS,
     SCHEMA_VERSION,
+    SCHEMAS_ACCEPTED,
     TRACK_KINDS,
     TRANSITIONS,
 )
@@ -37,14 +41,12 @@ MAX_ID_LENGTH = 64
 MAX_TEXT_LENGTH = 500
 MAX_LABEL_LENGTH = 200
 MAX_MARKERS = 1000
-MAX_DEPTH = 12  # the deepest v1 path is timeline.tracks.N.clips.N.style.position.x
+MAX_DEPTH = 12  # the deepest path is timeline.tracks.N.clips.N.keyframes.x.N.ease
 MAX_VOLUME = 2.0
 MIN_FPS, MAX_FPS = 1.0, 60.0
 MIN_SIZE = 16
 TEXT_SIZE_RANGE = (8, 512)
 COLOR_RE = re.compile(r"^#[0-9a-fA-F]{6}$")
-
-_MISSING = object()
 
 
 class TimelineInvalid(CutlineError):
@@ -112,7 +114,7 @@ class _Placed:
     path: str
 
 
-class _Validator:
+class _Validator(CompositionChecks):
     def __init__(self, owner) -> None:
         self.owner = owner
         self.problems: list[ErrorItem] = []
@@ -272,8 +274,9 @@ class _Validator:
             return {}
         self.unknown_keys(root, ("schema", "output", "tracks", "markers", "view"), "", "the timeline")
         schema = root.get("schema", SCHEMA_VERSION)
-        if schema != SCHEMA_VERSION or isinstance(schema, bool):
-            self.error("schema", f"schema must be {SCHEMA_VERSION} (this server understands schema {SCHEMA_VERSION})")
+        if schema not in SCHEMAS_ACCEPTED or isinstance(schema, bool):
+            self.error("schema", f"schema must be 1 or 2 (this server understands schema {SCHEMA_VERSION}, and "
+                                 "schema 1 documents as they are)")
         self._load_assets(root)
         output = self.output(root.get("output", {}))
         tracks = self.tracks(root.get("tracks", []))
@@ -461,24 +464,61 @@ class _Validator:
                 return source_in, _MISSING
         return source_in, source_out
 
+    VISUAL_FIELDS = ("transition", "transition_out", "transform", "keyframes", "adjust")
+
     def video_clip(self, value: dict[str, Any], path: str) -> dict[str, Any]:
+        if "color" in value and "asset_id" not in value:
+            return self.colour_clip(value, path)
         asset_id, asset = self.asset(value, path, "video")
         is_image = asset.kind == "image" if asset else ("duration" in value and "in" not in value)
         clip: dict[str, Any] = {"asset_id": asset_id, "start": self.number(value, "start", path, minimum=0)}
         if is_image:
-            self.unknown_keys(value, ("id", "asset_id", "start", "duration", "fit", "transition"), path,
+            self.unknown_keys(value, ("id", "asset_id", "start", "duration", "fit", *self.VISUAL_FIELDS), path,
                               "an image clip (it uses duration, not in/out)")
             clip["duration"] = self.number(value, "duration", path, above=0)
             length = clip["duration"]
+        elif "freeze" in value:
+            self.unknown_keys(value, ("id", "asset_id", "start", "freeze", "fit", *self.VISUAL_FIELDS), path,
+                              "a freeze-frame clip (it uses freeze, not in/out)")
+            clip["freeze"] = self.freeze(value["freeze"], f"{path}.freeze", asset)
+            length = clip["freeze"]["duration"] if isinstance(clip["freeze"], dict) else _MISSING
         else:
-            self.unknown_keys(value, ("id", "asset_id", "start", "in", "out", "volume", "fit", "transition"), path,
+            self.unknown_keys(value, ("id", "asset_id", "start", "in", "out", "volume", "fit", "speed", "reverse",
+                                      "fade_in", "fade_out", *self.VISUAL_FIELDS), path,
                               "a video clip (it uses in/out, not duration)")
             clip["in"], clip["out"] = self.source_range(value, path, asset)
             clip["volume"] = self.number(value, "volume", path, default=1.0, minimum=0, maximum=MAX_VOLUME)
-            length = _MISSING if _MISSING in (clip["in"], clip["out"]) else clip["out"] - clip["in"]
+            length = self.speed_fields(value, path, clip)
+            self.sound_fades(value, path, clip, length)
         clip["fit"] = self.choice(value, "fit", path, FITS, default="contain")
-        clip["transition"] = self.transition(value.get("transition"), f"{path}.transition", length)
+        clip.update(self.transition_pair(value, path, length))
+        clip.update(self.composition(value, path, length, sound=not is_image and "freeze" not in value))
         return clip
+
+    def colour_clip(self, value: dict[str, Any], path: str) -> dict[str, Any]:
+        self.unknown_keys(value, ("id", "color", "gradient", "start", "duration", *self.VISUAL_FIELDS), path,
+                          "a colour clip")
+        clip: dict[str, Any] = {
+            "color": self.color(value, "color", path, default="#000000"),
+            "start": self.number(value, "start", path, minimum=0),
+            "duration": self.number(value, "duration", path, above=0),
+        }
+        if "gradient" in value:
+            clip["gradient"] = self.gradient(value["gradient"], f"{path}.gradient")
+        clip.update(self.transition_pair(value, path, clip["duration"]))
+        clip.update(self.composition(value, path, clip["duration"], sound=False))
+        return clip
+
+    def sound_fades(self, value: dict[str, Any], path: str, clip: dict[str, Any], length: Any) -> None:
+        """fade_in / fade_out of a video clip's own sound (only stored when given: schema 1 had neither)."""
+        for key in ("fade_in", "fade_out"):
+            if key in value:
+                clip[key] = self.number(value, key, path, default=0.0, minimum=0)
+        fades = (clip.get("fade_in", 0.0), clip.get("fade_out", 0.0))
+        if length is not _MISSING and _MISSING not in fades and sum(fades) > length + EPSILON:
+            self.error(f"{path}.fade_out", f"fade_in + fade_out ({_fmt(sum(fades))} s) are longer than the clip "
+                                           f"({_fmt(length)} s)")
+            clip["fade_out"] = _MISSING
 
     def audio_clip(self, value: dict[str, Any], path: str) -> dict[str, Any]:
         self.unknown_keys(value, ("id", "asset_id", "start", "in", "out", "volume", "fade_in", "fade_out"), path,
@@ -498,13 +538,19 @@ class _Validator:
         return clip
 
     def text_clip(self, value: dict[str, Any], path: str) -> dict[str, Any]:
-        self.unknown_keys(value, ("id", "text", "start", "duration", "style"), path, "a text clip")
+        self.unknown_keys(value, ("id", "text", "start", "duration", "style", *self.VISUAL_FIELDS), path,
+                          "a text clip")
         clip: dict[str, Any] = {
             "text": self.string(value, "text", path, max_length=MAX_TEXT_LENGTH),
             "start": self.number(value, "start", path, minimum=0),
             "duration": self.number(value, "duration", path, above=0),
             "style": self.style(value.get("style", {}), f"{path}.style"),
         }
+        if "transition" in value or "transition_out" in value:
+            clip.update(self.transition_pair(value, path, clip["duration"]))
+            if clip.get("transition", _MISSING) is None:
+                del clip["transition"]
+        clip.update(self.composition(value, path, clip["duration"], sound=False))
         return clip
 
     def style(self, raw: Any, path: str) -> dict[str, Any]:
@@ -562,8 +608,12 @@ class _Validator:
         previous: _Placed | None = None
         for spot in ordered:
             transition = spot.transition or {}
-            if transition.get("type") == "crossfade":
-                self.crossfade(spot, previous, furthest, track_label, transition["duration"])
+            kind = transition.get("type")
+            # crossfade/dissolve always pair with the previous clip; the other types do when the clip
+            # overlaps it, and otherwise play against what lies beneath.
+            overlapping = previous is not None and previous.end > spot.start + EPSILON
+            if kind in NEIGHBOUR_TRANSITIONS or (kind not in (None, "fade") and overlapping):
+                self.crossfade(spot, previous, furthest, track_label, transition["duration"], kind)
             else:
                 reach = max((c for c in (furthest, previous) if c is not None), key=lambda c: c.end, default=None)
                 if reach is not None and reach.end > spot.start + EPSILON:
@@ -576,10 +626,10 @@ class _Validator:
             previous = spot
 
     def crossfade(self, spot: _Placed, previous: _Placed | None, furthest: _Placed | None, track_label: str,
-                  duration: float) -> None:
+                  duration: float, kind: str = "crossfade") -> None:
         path = f"{spot.path}.transition"
         if previous is None:
-            self.error(path, f"clip {spot.id} has a crossfade but no earlier clip on track {track_label} to fade "
+            self.error(path, f"clip {spot.id} has a {kind} but no earlier clip on track {track_label} to fade "
                              "from", "transition")
             return
         overlap = previous.end - spot.start
@@ -589,12 +639,12 @@ class _Validator:
             else:
                 actual = f"overlaps it by {_fmt(overlap)} s"
             self.error(f"{path}.duration",
-                       f"a crossfade of {_fmt(duration)} s needs clip {spot.id} to overlap the previous clip "
+                       f"a {kind} of {_fmt(duration)} s needs clip {spot.id} to overlap the previous clip "
                        f"{previous.id} by exactly {_fmt(duration)} s, but it {actual}", "transition")
         if furthest is not None and furthest.end > spot.start + EPSILON:
             self.error(f"{spot.path}.start",
                        f"clip {spot.id} overlaps clip {furthest.id} on track {track_label} by "
-                       f"{_fmt(furthest.end - spot.start)} s; a crossfade may overlap only the clip just before it",
+                       f"{_fmt(furthest.end - spot.start)} s; a {kind} may overlap only the clip just before it",
                        "overlap")
 
     # --- editor state ------------------------------------------------------------------------------------
@@ -645,16 +695,21 @@ def _placement(clip: dict[str, Any]) -> dict[str, Any] | None:
     Other faults (an unknown asset, say) do not stop the clip being judged against its neighbours.
     """
     start = clip.get("start")
-    if "duration" in clip:
+    speed = clip.get("speed", 1.0)
+    if "freeze" in clip:
+        length = clip["freeze"]["duration"] if isinstance(clip["freeze"], dict) else _MISSING
+    elif "duration" in clip:
         length = clip["duration"]
     elif "out" in clip:
-        length = _MISSING if _MISSING in (clip["in"], clip["out"]) else clip["out"] - clip["in"]
+        length = _MISSING if _MISSING in (clip["in"], clip["out"], speed) else (clip["out"] - clip["in"]) / speed
     else:
         length = _MISSING
     transition = clip.get("transition")
     if start is _MISSING or length is _MISSING:
         return None
     if transition is _MISSING or (isinstance(transition, dict) and _MISSING in transition.values()):
+        return None
+    if any(clip.get(key) is _MISSING for key in ("transition_out", "transform", "keyframes", "adjust", "gradient")):
         return None
     return {"id": clip["id"] if isinstance(clip["id"], str) else "?", "start": start, "end": start + length,
             "transition": transition}

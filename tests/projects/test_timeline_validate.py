@@ -57,7 +57,9 @@ def _set(path: str, value):
         target = doc
         for part in parents:
             target = target[int(part)] if isinstance(target, list) else target[part]
-        if isinstance(target, list):
+        if isinstance(target, list) and int(last) == len(target):
+            target.append(value)
+        elif isinstance(target, list):
             target[int(last)] = value
         else:
             target[last] = value
@@ -103,7 +105,7 @@ A0 = "tracks.2.clips.0"
 # (case id, mutation, {path: words the message must contain}, settings overrides)
 BROKEN = [
     ("not_an_object", _replace([]), {"": "the timeline must be an object (got a list)"}, {}),
-    ("wrong_schema", _set("schema", 2), {"schema": "schema must be 1"}, {}),
+    ("wrong_schema", _set("schema", 3), {"schema": "schema must be 1 or 2"}, {}),
     ("unknown_top_level_field", _set("trax", []), {"trax": "the timeline has no field 'trax'"}, {}),
     ("width_is_text", _set("output.width", "1280"), {"output.width": "width must be a number (got text)"}, {}),
     ("odd_height", _set("output.height", 361), {"output.height": "height (361) must be an even number"}, {}),
@@ -139,7 +141,7 @@ BROKEN = [
     ("crossfade_on_first_clip", _set(f"{V0}.transition", {"type": "crossfade", "duration": 0.5}),
      {f"{V0}.transition": "clip c1 has a crossfade but no earlier clip on track v1"}, {}),
     ("unknown_transition", _set(f"{V1}.transition.type", "wipe"),
-     {f"{V1}.transition.type": "type must be one of fade, crossfade (got 'wipe')"}, {}),
+     {f"{V1}.transition.type": "type must be one of fade, crossfade, dissolve, wipe_left"}, {}),
     ("transition_longer_than_clip", _set(f"{V2}.transition", {"type": "fade", "duration": 3}),
      {f"{V2}.transition.duration": "the transition (3.0 s) is longer than its clip (1.0 s)"}, {}),
     ("unknown_asset", _asset(f"{V0}.asset_id", str(uuid.UUID(int=7))),
@@ -190,8 +192,92 @@ BROKEN += [
 ]
 
 
+# Schema 2 (docs/timeline.md): every new field bounded, one problem per row, each with its path.
+V0T, V2T, T0T = f"{V0}.transform", f"{V2}.transform", f"{T0}.transform"
+COLOUR = {"id": "k1", "color": "#202020", "start": 0, "duration": 2}
+SCHEMA2_BROKEN = [
+    ("transform_not_an_object", _set(f"{V0}.transform", "top-right"),
+     {V0T: "transform must be an object (got text)"}, {}),
+    ("transform_unknown_field", _set(f"{V0}.transform", {"left": 0.1}),
+     {f"{V0T}.left": "transform has no field 'left'"}, {}),
+    ("scale_zero", _set(f"{V0}.transform", {"scale": 0}), {f"{V0T}.scale": "scale (0.0) must be at least 0.01"}, {}),
+    ("scale_huge", _set(f"{V0}.transform", {"scale": 1000}), {f"{V0T}.scale": "scale (1000.0) must be at most 10.0"},
+     {}),
+    ("opacity_above_one", _set(f"{V2}.transform", {"opacity": 1.5}),
+     {f"{V2T}.opacity": "opacity (1.5) must be at most 1"}, {}),
+    ("x_far_off_frame", _set(f"{T0}.transform", {"x": 40}), {f"{T0T}.x": "x (40.0) must be at most 2.0"}, {}),
+    ("rotation_is_text", _set(f"{V0}.transform", {"rotation": "90deg"}),
+     {f"{V0T}.rotation": "rotation must be a number (got text)"}, {}),
+    ("rotation_endless", _set(f"{V0}.transform", {"rotation": 1e9}),
+     {f"{V0T}.rotation": "rotation (1000000000.0) must be at most 3600.0"}, {}),
+    ("crop_negative", _set(f"{V0}.transform", {"crop": {"left": -0.1}}),
+     {f"{V0T}.crop.left": "left (-0.1) must not be negative"}, {}),
+    ("crop_everything", _set(f"{V0}.transform", {"crop": {"left": 0.5, "right": 0.5}}),
+     {f"{V0T}.crop.right": "left + right (1) crop away more than 90% of the picture"}, {}),
+    ("keyframes_unknown_property", _set(f"{V0}.keyframes", {"blur": [{"t": 0, "v": 1}]}),
+     {f"{V0}.keyframes.blur": "keyframes has no field 'blur'"}, {}),
+    ("keyframes_not_a_list", _set(f"{V0}.keyframes", {"x": {"t": 0, "v": 1}}),
+     {f"{V0}.keyframes.x": "x keyframes must be a non-empty list"}, {}),
+    ("keyframe_past_the_clip", _set(f"{V0}.keyframes", {"scale": [{"t": 0, "v": 1}, {"t": 5, "v": 1.2}]}),
+     {f"{V0}.keyframes.scale.1.t": "t (5) is past the end of the clip (2 s)"}, {}),
+    ("keyframes_out_of_order", _set(f"{V0}.keyframes", {"x": [{"t": 1, "v": 0.2}, {"t": 0.5, "v": 0.8}]}),
+     {f"{V0}.keyframes.x.1.t": "t (0.5) must be after the previous keyframe's (1)"}, {}),
+    ("keyframe_unknown_ease", _set(f"{V0}.keyframes", {"y": [{"t": 0, "v": 0.5, "ease": "bounce"}]}),
+     {f"{V0}.keyframes.y.0.ease": "ease must be one of linear, ease_in, ease_out, ease_in_out, hold (got 'bounce')"},
+     {}),
+    ("keyframe_opacity_out_of_range", _set(f"{V2}.keyframes", {"opacity": [{"t": 0, "v": 2}]}),
+     {f"{V2}.keyframes.opacity.0.v": "v (2.0) must be at most 1.0"}, {}),
+    ("volume_keyframes_on_an_image", _set(f"{V2}.keyframes", {"volume": [{"t": 0, "v": 1}]}),
+     {f"{V2}.keyframes.volume": "keyframes has no field 'volume'"}, {}),
+    ("too_many_keyframes", _set(f"{V0}.keyframes", {"x": [{"t": i / 200, "v": 0.5} for i in range(201)]}),
+     {f"{V0}.keyframes.x": "too many x keyframes: 201 (at most 200 are allowed)"}, {}),
+    ("keyframe_without_value", _set(f"{V0}.keyframes", {"x": [{"t": 0}]}),
+     {f"{V0}.keyframes.x.0.v": "v is required"}, {}),
+    ("unknown_transition_out", _set(f"{V2}.transition_out", {"type": "spin", "duration": 0.5}),
+     {f"{V2}.transition_out.type": "type must be one of fade, crossfade"}, {}),
+    ("crossfade_as_transition_out", _set(f"{V2}.transition_out", {"type": "crossfade", "duration": 0.5}),
+     {f"{V2}.transition_out.type": "a crossfade belongs to the later clip's transition (in)"}, {}),
+    ("transitions_longer_than_clip", _both(_set(f"{V2}.transition", {"type": "wipe_left", "duration": 0.6}),
+                                           _set(f"{V2}.transition_out", {"type": "circle_open", "duration": 0.6})),
+     {f"{V2}.transition_out.duration": "transition and transition_out (1.2 s together) are longer than the clip"}, {}),
+    ("wipe_overlapping_by_the_wrong_amount", _set(f"{V1}.transition", {"type": "wipe_left", "duration": 0.25}),
+     {f"{V1}.transition.duration": "a wipe_left of 0.25 s needs clip c2 to overlap the previous clip c1 by exactly "
+                                   "0.25 s, but it overlaps it by 0.5 s"}, {}),
+    ("speed_too_slow", _set(f"{V0}.speed", 0.1), {f"{V0}.speed": "speed (0.1) must be at least 0.25"}, {}),
+    ("speed_too_fast", _set(f"{V0}.speed", 10), {f"{V0}.speed": "speed (10.0) must be at most 4.0"}, {}),
+    ("speed_on_an_image", _set(f"{V2}.speed", 2),
+     {f"{V2}.speed": "an image clip (it uses duration, not in/out) has no field 'speed'"}, {}),
+    ("reverse_not_boolean", _set(f"{V0}.reverse", "yes"), {f"{V0}.reverse": "reverse must be true or false"}, {}),
+    ("freeze_past_the_asset", _both(_set(f"{V0}", {"id": "c1", "asset_id": None, "start": 0,
+                                                   "freeze": {"at": 9, "duration": 1}}),
+                                    _asset(f"{V0}.asset_id", "video")),
+     {f"{V0}.freeze.at": "at (9) is past the end of the asset (2 s)"}, {}),
+    ("freeze_with_in_out", _set(f"{V0}.freeze", {"at": 1, "duration": 2}),
+     {f"{V0}.in": "a freeze-frame clip (it uses freeze, not in/out) has no field 'in'",
+      f"{V0}.out": "a freeze-frame clip (it uses freeze, not in/out) has no field 'out'"}, {}),
+    ("colour_by_name", _set("tracks.3", {"id": "v2", "kind": "video", "clips": [{**COLOUR, "color": "blue"}]}),
+     {"tracks.3.clips.0.color": "color must be a colour written #rrggbb (got 'blue')"}, {}),
+    ("colour_clip_with_in", _set("tracks.3", {"id": "v2", "kind": "video", "clips": [{**COLOUR, "in": 0}]}),
+     {"tracks.3.clips.0.in": "a colour clip has no field 'in'"}, {}),
+    ("gradient_without_end", _set("tracks.3", {"id": "v2", "kind": "video", "clips": [{**COLOUR, "gradient": {}}]}),
+     {"tracks.3.clips.0.gradient.to": "to is required"}, {}),
+    ("gradient_angle", _set("tracks.3", {"id": "v2", "kind": "video", "clips": [
+        {**COLOUR, "gradient": {"to": "#ffffff", "angle": 720}}]}),
+     {"tracks.3.clips.0.gradient.angle": "angle (720.0) must be at most 360.0"}, {}),
+    ("adjust_unknown_field", _set(f"{V0}.adjust", {"hue": 10}), {f"{V0}.adjust.hue": "adjust has no field 'hue'"}, {}),
+    ("adjust_blur_huge", _set(f"{V0}.adjust", {"blur": 500}),
+     {f"{V0}.adjust.blur": "blur (500.0) must be at most 50.0"}, {}),
+    ("adjust_brightness_range", _set(f"{T0}.adjust", {"brightness": -3}),
+     {f"{T0}.adjust.brightness": "brightness (-3.0) must be at least -1.0"}, {}),
+    ("video_sound_fades_too_long", _both(_set(f"{V0}.fade_in", 1.5), _set(f"{V0}.fade_out", 1)),
+     {f"{V0}.fade_out": "fade_in + fade_out (2.5 s) are longer than the clip (2.0 s)"}, {}),
+]
+BROKEN += SCHEMA2_BROKEN
+
+
 def test_the_table_has_at_least_25_broken_timelines():
     assert len(BROKEN) >= 25
+    assert len(SCHEMA2_BROKEN) >= 25
 
 
 @pytest.mark.django_db
@@ -256,7 +342,7 @@ def test_another_users_asset_reads_exactly_like_a_missing_one(library):
 def test_defaults_are_filled_so_stored_documents_are_canonical(library):
     canonical = timeline_validate({"tracks": valid_document(library)["tracks"]}, owner=library["owner"])
 
-    assert canonical["schema"] == 1
+    assert canonical["schema"] == 2
     assert canonical["output"] == {"width": 1280, "height": 720, "fps": 30, "background": "#000000"}
     assert canonical["markers"] == []
     assert canonical["view"] == {"current_time": 0.0, "zoom": 1.0}
@@ -318,3 +404,45 @@ def test_asset_ids_lists_every_referenced_asset(library):
     assert timeline_asset_ids(valid_document(library)) == {
         str(library[key].id) for key in ("video", "audio", "image")
     }
+
+
+@pytest.mark.django_db
+def test_a_schema_2_document_using_every_feature_is_valid_and_canonical(library):
+    document = valid_document(library)
+    document["schema"] = 2
+    v1 = document["tracks"][0]["clips"]
+    v1[0].update({"speed": 2, "in": 0, "out": 2, "fade_in": 0.2, "adjust": {"saturation": 0},
+                  "keyframes": {"volume": [{"t": 0, "v": 1}, {"t": 0.5, "v": 0.2, "ease": "ease_out"}]}})
+    v1[1].update({"start": 0.5, "transition": {"type": "wipe_left", "duration": 0.5}, "transition_out": None})
+    v1[2].update({"start": 2.5, "transform": {"x": 0.8, "y": 0.2, "scale": 0.3, "rotation": 15, "opacity": 0.5,
+                                              "crop": {"left": 0.1}},
+                  "transition_out": {"type": "circle_open", "duration": 0.3}})
+    document["tracks"].append({"id": "v2", "kind": "video", "clips": [
+        {"id": "k1", "color": "#FF0000", "gradient": {"to": "#0000ff"}, "start": 0, "duration": 1,
+         "transform": {"crop": {"top": 0.8}}, "transition": {"type": "slide_up", "duration": 0.2}},
+        {"id": "f1", "asset_id": str(library["video"].id), "start": 1, "freeze": {"at": 1.0, "duration": 1.5},
+         "keyframes": {"scale": [{"t": 0, "v": 1}, {"t": 1.5, "v": 1.3, "ease": "ease_in_out"}]}},
+        {"id": "r1", "asset_id": str(library["video"].id), "start": 2.5, "in": 0, "out": 1, "reverse": True,
+         "speed": 0.5},
+    ]})
+
+    canonical = timeline_validate(document, owner=library["owner"])
+
+    assert canonical["schema"] == 2
+    clips = {clip["id"]: clip for track in canonical["tracks"] for clip in track["clips"]}
+    assert clips["k1"]["color"] == "#ff0000"
+    assert clips["k1"]["transform"]["crop"] == {"left": 0.0, "top": 0.8, "right": 0.0, "bottom": 0.0}
+    assert clips["c3"]["transform"]["scale"] == 0.3 and clips["c3"]["transform"]["x"] == 0.8
+    assert clips["c1"]["keyframes"]["volume"][0] == {"t": 0.0, "v": 1.0, "ease": "linear"}
+    assert timeline_duration(canonical) == pytest.approx(4.5)
+    assert timeline_validate(canonical, owner=library["owner"]) == canonical
+
+
+@pytest.mark.django_db
+def test_a_schema_1_document_is_answered_as_schema_2_unchanged_otherwise(library):
+    document = valid_document(library)
+    canonical = timeline_validate(document, owner=library["owner"])
+    assert canonical["schema"] == 2
+    assert "transform" not in canonical["tracks"][0]["clips"][0]
+    assert set(canonical["tracks"][0]["clips"][0]) == {"id", "asset_id", "start", "in", "out", "volume", "fit",
+                                                       "transition"}
