@@ -300,3 +300,70 @@ def test_a_nine_by_sixteen_project_renders_upright_at_full_hd(page, owner, api_t
     job = httpx.get(f"{live_server_url}/api/jobs/{job_id}", headers={"Authorization": f"Token {api_token}"}).json()
     assert (job["output"]["width"], job["output"]["height"]) == (1080, 1920)
     assert (job["result"]["width"], job["result"]["height"]) == (1080, 1920)
+
+
+def test_place_a_logo_top_right_by_dragging_and_the_render_has_it_there(page, owner, api_token, live_server_url,
+                                                                       tmp_path):
+    from projects.services import asset_create_from_path
+
+    logo_path = tmp_path / "logo.png"
+    Image.new("RGB", (100, 100), (230, 20, 20)).save(logo_path)
+    logo = asset_create_from_path(owner=owner, path=logo_path, name="logo.png")
+    video = video_asset(owner, seconds=1.0, name="clip.mp4", source="smptebars")
+    document = timeline_using(video=video)
+    document["tracks"].append({"id": "v2", "kind": "video", "clips": [
+        {"id": "c2", "asset_id": str(logo.id), "start": 0.0, "duration": 1.0}]})
+    project = ProjectFactory(owner=owner, name="Logo", timeline=document)
+    log_in(page)
+    open_editor(page, project.id)
+
+    page.locator('.tl-clip[data-clip-id="c2"]').click()
+    scale = page.get_by_role("spinbutton", name="Scale")
+    scale.fill("0.25")
+    scale.press("Enter")
+    saved(page)
+
+    # Drag the logo from the middle of the preview to its top-right corner.
+    seek(page, 0.5)
+    canvas = page.locator("#monitor-canvas")
+    box = canvas.bounding_box()
+    size = page.evaluate("(c => [c.width, c.height])(document.getElementById('monitor-canvas'))")
+    per_px = box["width"] / size[0]
+    start = (box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.mouse.move(*start)
+    page.mouse.down()
+    page.mouse.move(start[0] + 100 * per_px, start[1] - 60 * per_px, steps=4)
+    page.mouse.move(start[0] + 240 * per_px, start[1] - 135 * per_px, steps=6)
+    page.mouse.up()
+    saved(page)
+    transform = stored(project.id)["tracks"][1]["clips"][0]["transform"]
+    assert transform["x"] == pytest.approx(0.875, abs=0.02) and transform["y"] == pytest.approx(0.125, abs=0.03)
+    assert transform["scale"] == pytest.approx(0.25)
+    # The preview shows it there too.
+    corner = canvas_pixels(page)[int(size[1] * 0.125), int(size[0] * 0.875)]
+    assert corner[0] > 180 and corner[1] < 90 and corner[2] < 90, corner
+
+    page.get_by_label("Render preset").select_option("draft")
+    page.get_by_role("button", name="Render", exact=True).click()
+    expect(page.locator("#job-drawer .job-status .badge")).to_have_text("Done", timeout=120_000)
+    job_id = page.evaluate("window.cutlineEditor.renderPanel.job.id")
+    data = httpx.get(f"{live_server_url}/api/jobs/{job_id}/result",
+                     headers={"Authorization": f"Token {api_token}"}).content
+    result = tmp_path / "result.mp4"
+    result.write_bytes(data)
+    frame = first_frame(result)
+    height, width = frame.shape[:2]
+    red = frame[int(height * 0.125), int(width * 0.875)]
+    assert red[0] > 180 and red[1] < 90 and red[2] < 90, red
+    middle = frame[height // 2, width // 2]
+    assert not (middle[0] > 180 and middle[1] < 90 and middle[2] < 90), middle
+
+
+def first_frame(path) -> np.ndarray:
+    import subprocess
+
+    from jobs.render.media import ffmpeg_exe
+
+    raw = subprocess.run([ffmpeg_exe(), "-v", "error", "-ss", "0.5", "-i", str(path), "-frames:v", "1",
+                          "-f", "image2pipe", "-vcodec", "png", "-"], check=True, capture_output=True).stdout
+    return np.asarray(Image.open(io.BytesIO(raw)).convert("RGB"))

@@ -61,3 +61,33 @@ test("titles sit as the renderer puts them", () => {
   assert.deepEqual(textOrigin("bottom", [100, 40], [640, 360]), [270, 302]);
   assert.deepEqual(textOrigin({ x: 1, y: 0 }, [100, 40], [640, 360]), [540, 0]);
 });
+
+import { curveValue, insideBox, keyframeRemove, keyframeSet, pictureBox } from "../../projects/static/cutline/js/editor/compose.js";
+
+test("keyframe curves ease like the renderer's", () => {
+  const points = [{ t: 0, v: 0, ease: "ease_in" }, { t: 2, v: 1, ease: "linear" }];
+  assert.equal(curveValue(points, -1), 0);
+  assert.equal(curveValue(points, 1), 0.25);
+  assert.equal(curveValue(points, 3), 1);
+  assert.equal(curveValue([{ t: 0, v: 5, ease: "hold" }, { t: 1, v: 9, ease: "linear" }], 0.9), 5);
+});
+
+test("a transformed picture: fitted, scaled about its centre, placed at x/y", () => {
+  const clip = { fit: "contain", transform: { x: 0.9, y: 0.1, scale: 0.25 } };
+  const box = pictureBox(clip, 0, [320, 180], [640, 360]);
+  assert.deepEqual([box.cx, box.cy, box.width, box.height], [576, 36, 160, 90]);
+  assert.ok(insideBox(box, 576, 36) && !insideBox(box, 320, 180));
+  // untouched x/y: where the fit put it
+  assert.deepEqual(pictureBox({ fit: "contain" }, 0, [320, 180], [640, 640]).cy, 320);
+});
+
+test("keyframes are set in time order and removed", () => {
+  const clip = {};
+  keyframeSet(clip, "x", 1, 0.2);
+  keyframeSet(clip, "x", 0, 0.1);
+  keyframeSet(clip, "x", 1, 0.3);
+  assert.deepEqual(clip.keyframes.x.map((k) => [k.t, k.v]), [[0, 0.1], [1, 0.3]]);
+  keyframeRemove(clip, "x", 0);
+  keyframeRemove(clip, "x", 1);
+  assert.equal(clip.keyframes, undefined);
+});

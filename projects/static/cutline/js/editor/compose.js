@@ -107,3 +107,99 @@ export function textOrigin(position, box, frame) {
   }
   return [Math.min(Math.max(0, x), Math.max(0, fw - w)), Math.min(Math.max(0, y), Math.max(0, fh - h))];
 }
+
+// --- schema 2: transform and keyframes (docs/timeline.md; jobs/render/motion.py does the same) --------
+
+export const DEFAULT_TRANSFORM = { x: 0.5, y: 0.5, scale: 1, rotation: 0, opacity: 1,
+  crop: { left: 0, top: 0, right: 0, bottom: 0 } };
+export const KEYFRAME_PROPS = ["x", "y", "scale", "rotation", "opacity"];
+const EASES = {
+  linear: (p) => p,
+  ease_in: (p) => p * p,
+  ease_out: (p) => p * (2 - p),
+  ease_in_out: (p) => p * p * (3 - 2 * p),
+  hold: () => 0,
+};
+
+/** A keyframe curve at clip-local time `t`: the first value before it starts, the last after it ends. */
+export function curveValue(points, t) {
+  if (!points || !points.length) return null;
+  if (t <= Number(points[0].t)) return Number(points[0].v);
+  for (let i = 0; i < points.length - 1; i += 1) {
+    const a = points[i];
+    const b = points[i + 1];
+    if (t < Number(b.t)) {
+      const p = (t - Number(a.t)) / (Number(b.t) - Number(a.t));
+      return Number(a.v) + (Number(b.v) - Number(a.v)) * (EASES[a.ease] || EASES.linear)(p);
+    }
+  }
+  return Number(points[points.length - 1].v);
+}
+
+/** The clip's transform at clip-local time `local`, keyframes applied; `given` says which of x/y were set. */
+export function transformAt(clip, local) {
+  const base = clip.transform || {};
+  const result = { ...DEFAULT_TRANSFORM, ...base, crop: { ...DEFAULT_TRANSFORM.crop, ...(base.crop || {}) } };
+  const keys = clip.keyframes || {};
+  for (const prop of KEYFRAME_PROPS) {
+    const value = curveValue(keys[prop], local);
+    if (value != null) result[prop] = value;
+  }
+  result.givenX = "x" in base || Boolean(keys.x && keys.x.length);
+  result.givenY = "y" in base || Boolean(keys.y && keys.y.length);
+  return result;
+}
+
+/**
+ * Where a picture of `source` size is drawn: the cropped source fitted into the frame, scaled about its
+ * centre, which sits at (x, y) of the frame when given (else where the fit put it), turned clockwise.
+ * Returns { cx, cy, width, height, rotation, opacity, crop } in canvas pixels.
+ */
+export function pictureBox(clip, local, source, canvas) {
+  const t = transformAt(clip, local);
+  const [cw, ch] = canvas;
+  const keepW = Math.max(0.1, 1 - t.crop.left - t.crop.right);
+  const keepH = Math.max(0.1, 1 - t.crop.top - t.crop.bottom);
+  const cropped = [source[0] ? source[0] * keepW : 0, source[1] ? source[1] * keepH : 0];
+  const [fx, fy, fw, fh] = fitRect(clip.fit || "contain", cropped, canvas);
+  return {
+    cx: t.givenX ? t.x * cw : fx + fw / 2,
+    cy: t.givenY ? t.y * ch : fy + fh / 2,
+    width: fw * t.scale,
+    height: fh * t.scale,
+    rotation: t.rotation,
+    opacity: t.opacity,
+    crop: t.crop,
+  };
+}
+
+/** Is canvas point (px, py) inside a (rotated) box? */
+export function insideBox(box, px, py) {
+  const angle = (-box.rotation * Math.PI) / 180;
+  const dx = px - box.cx;
+  const dy = py - box.cy;
+  const x = dx * Math.cos(angle) - dy * Math.sin(angle);
+  const y = dx * Math.sin(angle) + dy * Math.cos(angle);
+  return Math.abs(x) <= box.width / 2 && Math.abs(y) <= box.height / 2;
+}
+
+/** Set or add the keyframe of `prop` at clip-local `t` (kept in time order); returns the list. */
+export function keyframeSet(clip, prop, t, v) {
+  clip.keyframes = clip.keyframes || {};
+  const list = (clip.keyframes[prop] || []).filter((k) => Math.abs(Number(k.t) - t) > 1e-6);
+  list.push({ t, v, ease: "linear" });
+  list.sort((a, b) => a.t - b.t);
+  clip.keyframes[prop] = list;
+  return list;
+}
+
+export function keyframeAt(clip, prop, t) {
+  return ((clip.keyframes || {})[prop] || []).find((k) => Math.abs(Number(k.t) - t) < 1e-6) || null;
+}
+
+export function keyframeRemove(clip, prop, t) {
+  const keys = clip.keyframes || {};
+  keys[prop] = (keys[prop] || []).filter((k) => Math.abs(Number(k.t) - t) > 1e-6);
+  if (!keys[prop].length) delete keys[prop];
+  if (!Object.keys(keys).length) delete clip.keyframes;
+}

@@ -2,7 +2,8 @@
 
 import { formatSeconds, formatTimecode } from "../format.js";
 import { h } from "../ui.js";
-import { clipLength, usesDuration } from "./model.js";
+import { DEFAULT_TRANSFORM, keyframeAt, keyframeRemove, keyframeSet, transformAt } from "./compose.js";
+import { clipLength, r6, usesDuration } from "./model.js";
 
 let fieldCounter = 0;
 
@@ -177,6 +178,7 @@ export class Inspector {
           onCommit: (v) => editor.setTransition(clip.id, transition.type, v) }));
       }
     }
+    if (track.kind === "video" && asset) body.push(this._transform(clip));
     const sameKind = editor.doc.tracks.filter((t) => t.kind === track.kind);
     if (sameKind.length > 1) {
       body.push(selectField({ label: "Track", value: track.id, field: "track", problems: [],
@@ -193,6 +195,51 @@ export class Inspector {
       h("div", { class: "inspector-actions" },
         h("button", { type: "button", class: "danger", onclick: () => editor.deleteClip(clip.id) }, "Delete clip")),
     );
+  }
+
+  /** Position, size, turn, opacity and crop (schema 2 `transform`), with keyframe toggles at the playhead. */
+  _transform(clip) {
+    const editor = this.editor;
+    const local = r6(Math.max(0, Number(editor.doc.view.current_time) - Number(clip.start || 0)));
+    const now = transformAt(clip, local);
+    const problems = editor.problems.filter((p) => p.clipId === clip.id);
+    const set = (prop, value) => editor.updateClip(clip.id, (c) => {
+      const keyed = c.keyframes && c.keyframes[prop] && c.keyframes[prop].length;
+      if (keyed) keyframeSet(c, prop, local, value);
+      else c.transform = { ...DEFAULT_TRANSFORM, ...(c.transform || {}), [prop]: value };
+    }, { label: `Change ${prop}` });
+    const keyToggle = (prop, label) => {
+      const on = Boolean(keyframeAt(clip, prop, local));
+      return h("button", { type: "button", class: `tl-toggle small${on ? " on" : ""}`, "aria-pressed": on ? "true" : "false",
+        "aria-label": `Keyframe ${label} at the playhead`, title: `Keyframe ${label} at the playhead`,
+        onclick: () => editor.updateClip(clip.id, (c) => {
+          if (keyframeAt(c, prop, local)) keyframeRemove(c, prop, local);
+          else keyframeSet(c, prop, local, transformAt(c, local)[prop]);
+        }, { label: on ? `Remove ${label} keyframe` : `Add ${label} keyframe` }) }, "◆");
+    };
+    const row = (prop, label, field) => h("div", { class: "transform-row" }, field, keyToggle(prop, label));
+    const crop = now.crop;
+    const setCrop = (side, value) => editor.updateClip(clip.id, (c) => {
+      const base = { ...DEFAULT_TRANSFORM, ...(c.transform || {}) };
+      base.crop = { ...DEFAULT_TRANSFORM.crop, ...(base.crop || {}), [side]: value };
+      c.transform = base;
+    }, { label: "Crop" });
+    return h("fieldset", { class: "transform-fields" },
+      h("legend", {}, "Position and look"),
+      h("p", { class: "hint" }, "Drag the picture in the preview to move it; corners scale, the round handle turns it."),
+      row("x", "X", numberField({ label: "X (0 left – 1 right)", value: r6(now.x), field: "transform.x", min: -1, max: 2, step: 0.01, problems,
+        onCommit: (v) => set("x", v) })),
+      row("y", "Y", numberField({ label: "Y (0 top – 1 bottom)", value: r6(now.y), field: "transform.y", min: -1, max: 2, step: 0.01, problems,
+        onCommit: (v) => set("y", v) })),
+      row("scale", "scale", numberField({ label: "Scale", value: r6(now.scale), field: "transform.scale", min: 0.01, max: 10, step: 0.05, problems,
+        onCommit: (v) => set("scale", v) })),
+      row("rotation", "rotation", numberField({ label: "Rotation (°)", value: r6(now.rotation), field: "transform.rotation", min: -3600, max: 3600, step: 1,
+        problems, onCommit: (v) => set("rotation", v) })),
+      row("opacity", "opacity", numberField({ label: "Opacity", value: r6(now.opacity), field: "transform.opacity", min: 0, max: 1, step: 0.05, problems,
+        onCommit: (v) => set("opacity", v) })),
+      h("div", { class: "crop-fields" }, ["left", "top", "right", "bottom"].map((side) => numberField({
+        label: `Crop ${side}`, value: crop[side], field: `transform.crop.${side}`, min: 0, max: 0.9, step: 0.01, problems,
+        onCommit: (v) => setCrop(side, v) }))));
   }
 
   _marker(index) {

@@ -16,6 +16,7 @@ import {
 } from "./edit.js";
 import { History } from "./history.js";
 import { Preview } from "./preview.js";
+import { CanvasTransform } from "./transform.js";
 import { installShortcuts } from "./shortcuts.js";
 import { clampZoom, TimelineView } from "./timeline.js";
 
@@ -67,6 +68,7 @@ class Editor {
     this.renderPanel = new RenderPanel({
       form: document.getElementById("render-form"), drawer: document.getElementById("job-drawer"), editor: this });
     this.preview = new Preview(this);
+    this.canvasTransform = new CanvasTransform(this.preview, this);
     this._wireToolbar();
     installShortcuts(this);
     this._renderHistory();

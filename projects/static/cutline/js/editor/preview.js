@@ -4,7 +4,7 @@
 
 import { formatTimecode } from "../format.js";
 import { h } from "../ui.js";
-import { audioLayers, fitRect, textOrigin, visualLayers } from "./compose.js";
+import { audioLayers, pictureBox, textOrigin, visualLayers } from "./compose.js";
 import { r6 } from "./model.js";
 
 const BOX = { width: 640, height: 400 };
@@ -173,7 +173,8 @@ export class Preview {
   _scheduleStill(time, generation) {
     clearTimeout(this.stillTimer);
     const layers = visualLayers(this.editor.doc, time, this.editor.assets);
-    const needsExact = layers.some((l) => l.kind === "text" || l.clip.transform || l.clip.keyframes);
+    const needsExact = layers.some((l) => l.kind === "text" || l.clip.adjust || l.clip.transition_out
+      || (l.clip.transition && !["fade", "crossfade"].includes(l.clip.transition.type)));
     if (!needsExact) {
       this.note.textContent = "";
       return;
@@ -231,9 +232,41 @@ export class Preview {
     if (this.overlay) this.overlay(ctx, time);
   }
 
+  /** A video frame or image with the clip's fit, crop, scale, position, rotation and opacity. */
   _drawPicture(source, layer, sourceWidth, sourceHeight) {
-    const [x, y, w, h2] = fitRect(layer.clip.fit || "contain", [sourceWidth, sourceHeight], [this.canvas.width, this.canvas.height]);
-    this.ctx.drawImage(source, x, y, w, h2);
+    const local = this.time - Number(layer.clip.start || 0);
+    const box = pictureBox(layer.clip, local, [sourceWidth, sourceHeight], [this.canvas.width, this.canvas.height]);
+    const { crop } = box;
+    const ctx = this.ctx;
+    ctx.save();
+    ctx.globalAlpha *= Math.max(0, Math.min(1, box.opacity));
+    ctx.translate(box.cx, box.cy);
+    if (box.rotation) ctx.rotate((box.rotation * Math.PI) / 180);
+    ctx.drawImage(source, crop.left * sourceWidth, crop.top * sourceHeight,
+      sourceWidth * (1 - crop.left - crop.right), sourceHeight * (1 - crop.top - crop.bottom),
+      -box.width / 2, -box.height / 2, box.width, box.height);
+    ctx.restore();
+    layer.box = box;
+  }
+
+  /** The boxes drawn at the paused time, topmost last: what the canvas gestures hit-test. */
+  boxesAt(time = this.time) {
+    const boxes = [];
+    for (const layer of visualLayers(this.editor.doc, time, this.editor.assets)) {
+      if (layer.kind === "text") continue;
+      let size = null;
+      if (layer.kind === "image") {
+        const image = this._image(layer.asset);
+        size = [image.naturalWidth || layer.asset.width, image.naturalHeight || layer.asset.height];
+      } else {
+        const entry = this.elements.get(layer.clip.id);
+        size = [(entry && entry.element.videoWidth) || layer.asset.width, (entry && entry.element.videoHeight) || layer.asset.height];
+      }
+      const local = time - Number(layer.clip.start || 0);
+      boxes.push({ clip: layer.clip, track: layer.track,
+        box: pictureBox(layer.clip, local, size, [this.canvas.width, this.canvas.height]) });
+    }
+    return boxes;
   }
 
   _drawText(clip) {
