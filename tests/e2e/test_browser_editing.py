@@ -226,6 +226,12 @@ def test_duplicate_a_project(page, owner, clip_project):
     expect(page.locator(".lane-video .tl-clip")).to_have_count(1)
     assert Project.objects.filter(owner=owner).count() == 2
 
+    page.goto("/")
+    page.get_by_role("button", name="Duplicate Cut (copy)").click()
+    page.wait_for_url(re.compile(r"/projects/[0-9a-f-]{36}/$"))
+    page.locator("body[data-editor-ready]").wait_for()
+    expect(page.locator(".editor-bar h1")).to_have_text("Cut (copy) (copy)")
+
 
 def test_two_tabs_scrubbing_do_not_conflict(page, browser_context, clip_project):
     log_in(page)

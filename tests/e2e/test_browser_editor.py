@@ -210,6 +210,7 @@ def test_a_change_from_another_tab_is_a_conflict_offering_reload(page, browser_c
     banner = page.locator("#conflict")
     expect(banner).to_be_visible()
     expect(banner).to_contain_text("changed in another tab")
+    expect(banner).to_contain_text("Reloading drops what you did here since the last save: Add text")
     banner.get_by_role("button", name="Reload the latest version").click()
     saved(page)
     expect(page.locator(".tl-marker")).to_have_count(1)
