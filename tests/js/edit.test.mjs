@@ -198,3 +198,36 @@ test("typing in one field is one undo step", () => {
   history.undo(d);
   assert.equal(d.tracks[1].clips[0].text, "Hi");
 });
+
+function crossfaded() {
+  const d = doc();
+  d.tracks[0].clips[1].start = 1.5;
+  d.tracks[0].clips[1].transition = { type: "crossfade", duration: 0.5 };
+  return d;
+}
+
+test("trimming a crossfaded pair keeps the crossfade exact", () => {
+  const d = crossfaded();
+  const limited = trimLimit(d, "c1", "end", 1.8, assets);
+  trimClip(d, "c1", "end", limited.time, assets);
+  assert.deepEqual(d.tracks[0].clips[1].transition, { type: "crossfade", duration: 0.3 });
+  assert.deepEqual(overlapProblems(d.tracks[0].clips, assets), []);
+  // the crossfading clip's start may reach back into c1, as far as its source allows (in = 1 at 1.5 s)
+  assert.equal(trimLimit(d, "c2", "start", -5, assets).time, 0.5);
+  trimClip(d, "c2", "start", 1.0, assets);
+  assert.deepEqual(overlapProblems(d.tracks[0].clips, assets), []);
+});
+
+test("moving the clip a crossfade fades from leaves a valid track", () => {
+  const d = crossfaded();
+  placeClip(d, d.tracks[0].clips[0], { trackId: "v1", start: 6, assets });
+  for (const track of d.tracks) assert.deepEqual(overlapProblems(track.clips, assets), []);
+});
+
+test("no split inside a crossfade; next to it the track stays valid", () => {
+  const d = crossfaded();
+  assert.equal(splitClip(d, "c1", 1.7, assets), null);
+  assert.ok(splitClip(d, "c1", 1.0, assets));
+  assert.ok(splitClip(d, "c2", 2.5, assets));
+  assert.deepEqual(overlapProblems(d.tracks[0].clips, assets), []);
+});

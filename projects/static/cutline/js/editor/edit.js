@@ -53,13 +53,6 @@ export function overlapProblems(clips, assets) {
   return problems;
 }
 
-/** Would `clip`, placed at `start` on `track` (instead of wherever it is), leave the track valid? */
-export function fitsOn(track, clip, start, assets) {
-  const candidate = { ...clip, start: r6(start) };
-  const others = track.clips.filter((other) => other.id !== clip.id);
-  return overlapProblems([...others, candidate], assets).length === 0;
-}
-
 /** Editor-only state of a track (name, locked, hidden, solo), kept in `view.tracks`: never rendered. */
 export function trackState(doc, trackId) {
   const states = doc.view && doc.view.tracks && typeof doc.view.tracks === "object" ? doc.view.tracks : {};
@@ -70,11 +63,42 @@ export function lockedTrackIds(doc) {
   return new Set((doc.tracks || []).filter((t) => trackState(doc, t.id).locked).map((t) => t.id));
 }
 
+/** Problems the clip `id` takes part in when `clips` lie on one track. */
+function problemsWith(clips, id, assets) {
+  return overlapProblems(clips, assets).filter((p) => p.clipId === id || p.otherId === id);
+}
+
+/**
+ * A crossfade needs its clip to overlap the previous one by exactly its length. After a trim, a move or a
+ * delete changed that overlap, the crossfade follows it (or goes, when nothing overlaps any more), so the
+ * track stays one the server accepts.
+ */
+export function repairCrossfades(track, assets) {
+  for (let guard = 0; guard < track.clips.length + 1; guard += 1) {
+    const broken = overlapProblems(track.clips, assets)
+      .find((p) => p.reason === "crossfade-length" || p.reason === "crossfade-without-previous");
+    if (!broken) return;
+    const clip = track.clips.find((c) => c.id === broken.clipId);
+    const previous = track.clips.find((c) => c.id === broken.otherId);
+    const overlap = previous ? r6(clipEnd(previous, assets.get(previous.asset_id)) - Number(clip.start)) : 0;
+    const length = clipLength(clip, assets.get(clip.asset_id));
+    clip.transition = overlap > 1e-3 && overlap <= length + EPSILON ? { ...clip.transition, duration: overlap } : null;
+  }
+}
+
+/** Does `clip` at `start` fit on `track` (it takes part in no overlap problem there)? */
+export function fitsOn(track, clip, start, assets) {
+  const candidate = { ...clip, start: r6(start) };
+  const others = track.clips.filter((other) => other.id !== clip.id);
+  return problemsWith([...others, candidate], clip.id, assets).length === 0;
+}
+
 /**
  * Put `clip` (already in the document, or a new object) at `start` on track `trackId`. If that spot is
  * taken, the clip goes to the first other track of the same kind where it fits at the same time, else
  * to a new track: a gesture never produces an overlap the server refuses. A crossfade that no longer
- * lines up after a move is dropped. Returns the track it landed on.
+ * lines up after a move is dropped, and crossfades from the clip's old place are repaired. Returns the
+ * track it landed on.
  */
 export function placeClip(doc, clip, { trackId, start, assets, lockedIds = new Set() }) {
   const at = r6(Math.max(0, start));
@@ -82,12 +106,14 @@ export function placeClip(doc, clip, { trackId, start, assets, lockedIds = new S
   const home = found ? found.track : null;
   const target = doc.tracks.find((track) => track.id === trackId) || home;
   const kind = target ? target.kind : null;
+  if (found) {
+    home.clips.splice(home.clips.indexOf(found.clip), 1);
+    repairCrossfades(home, assets);
+  }
   const moved = { ...clip, start: at };
-  if (moved.transition && moved.transition.type === "crossfade" && target) {
-    const trial = [...target.clips.filter((c) => c.id !== clip.id), moved];
-    if (overlapProblems(trial, assets).some((p) => p.clipId === clip.id && p.reason !== "overlap")) {
-      moved.transition = null;
-    }
+  if (moved.transition && moved.transition.type === "crossfade" && target
+      && problemsWith([...target.clips, moved], clip.id, assets).some((p) => p.clipId === clip.id && p.reason !== "overlap")) {
+    moved.transition = null;
   }
   const candidates = [target, ...doc.tracks.filter((track) => track !== target)]
     .filter((track) => track && track.kind === kind && !lockedIds.has(track.id));
@@ -96,9 +122,8 @@ export function placeClip(doc, clip, { trackId, start, assets, lockedIds = new S
     if (moved.transition && moved.transition.type === "crossfade") moved.transition = null;
     landing = addTrack(doc, kind);
   }
-  if (found) found.track.clips.splice(found.track.clips.indexOf(found.clip), 1);
   Object.assign(clip, moved);
-  if (!clip.transition && "transition" in moved) clip.transition = null;
+  if (!moved.transition && "transition" in clip) clip.transition = null;
   landing.clips.push(clip);
   sortTrack(landing);
   return landing;
@@ -115,6 +140,10 @@ export function splitClip(doc, clipId, time, assets, { fps = 30 } = {}) {
   const at = snapToFrame(time, fps);
   const minimum = frameLength(fps) * MIN_FRAMES - 1e-9;
   if (at - start < minimum || end - at < minimum) return null;
+  // Not inside a crossfade: the two halves could not both keep it.
+  const covered = track.clips.some((other) => other !== clip && Number(other.start) < at + EPSILON
+    && clipEnd(other, assets.get(other.asset_id)) > at - EPSILON);
+  if (covered) return null;
   const offset = r6(at - start);
   const right = JSON.parse(JSON.stringify(clip));
   right.id = nextClipId(doc, clip.id);
@@ -137,6 +166,7 @@ export function splitClip(doc, clipId, time, assets, { fps = 30 } = {}) {
   }
   track.clips.splice(track.clips.indexOf(clip) + 1, 0, right);
   sortTrack(track);
+  repairCrossfades(track, assets);
   return right;
 }
 
@@ -180,9 +210,13 @@ export function trimLimit(doc, clipId, edge, proposed, assets, { fps = 30, toler
   if (edge === "start") {
     let low = 0;
     if (fromSource) low = Math.max(low, start - Number(clip.in));
+    const crossfades = clip.transition && clip.transition.type === "crossfade";
     for (const other of neighbours) {
       const otherEnd = clipEnd(other, assets.get(other.asset_id));
-      if (Number(other.start) < start - EPSILON && otherEnd <= start + EPSILON) low = Math.max(low, otherEnd);
+      if (Number(other.start) >= start - EPSILON) continue;
+      // A crossfading clip may reach back into the clip it fades from, but not past that clip's start.
+      if (crossfades && otherEnd > start + EPSILON) low = Math.max(low, Number(other.start) + frame);
+      else if (otherEnd <= start + EPSILON) low = Math.max(low, otherEnd);
     }
     time = Math.min(Math.max(time, low), end - frame);
   } else {
@@ -231,6 +265,7 @@ export function trimClip(doc, clipId, edge, time, assets, { ripple = false } = {
     }
   }
   sortTrack(track);
+  repairCrossfades(track, assets);
   return true;
 }
 
@@ -254,16 +289,14 @@ export function deleteClip(doc, clipId, assets, { ripple = false } = {}) {
   const start = Number(clip.start);
   const end = clipEnd(clip, assets.get(clip.asset_id));
   track.clips.splice(track.clips.indexOf(clip), 1);
-  // The clip after a removed one cannot crossfade from it any more.
-  for (const other of track.clips) {
-    if (other.transition && other.transition.type === "crossfade" && Math.abs(Number(other.start) + Number(other.transition.duration) - end) < EPSILON) {
-      other.transition = null;
-    }
-  }
   if (ripple) {
     const gap = r6(end - start);
-    for (const other of track.clips) if (Number(other.start) >= end - EPSILON) other.start = r6(Number(other.start) - gap);
+    for (const other of track.clips) {
+      if (Number(other.start) >= end - EPSILON - crossfadeLength(other)) other.start = r6(Math.max(0, Number(other.start) - gap));
+    }
   }
+  // The clip after a removed one cannot crossfade from it any more (or fades from what is now before it).
+  repairCrossfades(track, assets);
   return true;
 }
 
