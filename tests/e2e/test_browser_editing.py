@@ -81,6 +81,14 @@ def test_split_at_the_playhead_then_undo_then_redo(page, clip_project):
     saved(page)
     assert len(clips_of(clip_project.id, "v1")) == 2
 
+    # The shortcut sheet.
+    page.locator("body").press("?")
+    sheet = page.get_by_role("dialog", name="Keyboard shortcuts")
+    expect(sheet).to_be_visible()
+    expect(sheet).to_contain_text("Split the selected clips")
+    page.keyboard.press("Escape")
+    expect(sheet).to_be_hidden()
+
     # Delete is undoable too, with the keyboard.
     page.locator('.tl-clip[data-clip-id="c1"]').click()
     page.keyboard.press("Delete")

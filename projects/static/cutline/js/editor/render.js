@@ -164,7 +164,8 @@ export class RenderPanel {
     this._updateToggle();
     this._drawConnection();
     if (!job) return;
-    const key = `${job.id}|${job.status}|${Boolean(job.cancel_requested)}|${this.recent.length}|${Boolean(job.result)}`;
+    const result = job.result ? `${job.result.download_url}|${job.result.thumbnail_url}|${job.result.checksum}` : "";
+    const key = `${job.id}|${job.status}|${Boolean(job.cancel_requested)}|${this.recent.length}|${result}`;
     if (key === this.drawnKey && this._update(job)) return;
     this.drawnKey = key;
     this._rebuild(job);
@@ -242,7 +243,10 @@ export class RenderPanel {
       const section = this._result(job);
       // Same result as before: keep its player (and where it was playing) instead of a new one.
       const fresh = section.querySelector("video");
-      if (keepVideo && keepVideo.getAttribute("src") === fresh.getAttribute("src")) fresh.replaceWith(keepVideo);
+      if (keepVideo && keepVideo.getAttribute("src") === fresh.getAttribute("src")) {
+        if (fresh.getAttribute("poster")) keepVideo.setAttribute("poster", fresh.getAttribute("poster"));
+        fresh.replaceWith(keepVideo);
+      }
       parts.push(section);
     }
     const log = (this.watcher ? this.watcher.log : []).slice(-30);
