@@ -10,7 +10,7 @@ PYTEST_ARGS ?=
 
 export REDIS_URL
 
-.PHONY: run test lint setup system-deps browser-deps clean
+.PHONY: run test lint setup system-deps browser-deps js-deps clean
 
 # Debian packages the project needs: ffprobe (media probing) always, Chromium for the browser tests.
 # Installed when missing and we may (root with apt-get); otherwise a clear message says what to install.
@@ -48,7 +48,16 @@ run: setup
 	@echo "Cutline is starting on http://127.0.0.1:$(PORT)/ (Ctrl-C stops web and worker)."
 	$(BIN)/honcho start -f Procfile -p $(PORT)
 
-test: setup browser-deps
+# Test-only npm packages (axe-core for the accessibility checks), from tests/js/package-lock.json.
+tests/js/node_modules/.installed: tests/js/package.json tests/js/package-lock.json
+	@command -v npm >/dev/null 2>&1 || { echo "The tests need Node.js 20 and npm (Debian: apt-get install nodejs npm)."; exit 1; }
+	cd tests/js && npm ci --no-audit --no-fund --silent
+	touch $@
+
+js-deps: tests/js/node_modules/.installed
+
+test: setup browser-deps js-deps
+	node --test tests/js/
 	DEBUG=0 SECRET_KEY=test-only-secret-key $(BIN)/python manage.py collectstatic --noinput -v0
 	DEBUG=0 SECRET_KEY=test-only-secret-key DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) \
 		$(BIN)/pytest $(PYTEST_ARGS)
@@ -57,4 +66,4 @@ lint: setup
 	$(BIN)/ruff check .
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .ruff_cache
+	rm -rf $(VENV) var .pytest_cache .ruff_cache tests/js/node_modules

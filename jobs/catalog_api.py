@@ -8,6 +8,7 @@ from rest_framework.decorators import api_view
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from jobs.labels import PRESET_LABELS
 from jobs.render.fonts import emoji_font, font_catalog, raqm_available
 from jobs.render.formats import format_catalog
 from jobs.render.presets import preset_catalog
@@ -45,6 +46,10 @@ class SizeSerializer(serializers.Serializer):
 
 class PresetSerializer(serializers.Serializer):
     id = serializers.CharField(help_text="The value for a render's `preset`.")
+    name = serializers.CharField(help_text="The same as `id` (kept for clients of the first presets list).")
+    label = serializers.CharField(help_text="For people: \"Full HD (1080p)\".")
+    landscape = SizeSerializer(allow_null=True, help_text="The box a landscape timeline is fitted into.")
+    portrait = SizeSerializer(allow_null=True, help_text="The box a portrait timeline is fitted into (turned).")
     long_side = serializers.IntegerField(allow_null=True, help_text="null: the timeline's own size.")
     sizes = serializers.DictField(child=SizeSerializer(), required=False,
                                   help_text="What this preset renders for each aspect shape.")
@@ -76,4 +81,7 @@ class PresetListSerializer(serializers.Serializer):
 @api_view(["GET"])
 def presets(request: Request) -> Response:
     """Render presets (they follow the timeline's orientation), aspect shapes and output formats."""
-    return Response({**preset_catalog(), "formats": format_catalog()})
+    catalog = preset_catalog()
+    for item in catalog["presets"]:
+        item["label"] = PRESET_LABELS.get(item["id"], item["id"])
+    return Response({**catalog, "formats": format_catalog()})

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import PurePath
 
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import mixins, status, viewsets
+from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.parsers import FormParser, MultiPartParser
@@ -22,6 +22,7 @@ from projects.errors import VersionConflict
 from projects.models import MediaAsset, Project
 from projects.serializers import AssetSerializer, AssetUploadSerializer, ProjectSerializer, ProjectWriteSerializer
 from projects.uploads import MediaUploadHandler
+from projects.view_state import project_view_save
 
 
 def _if_match_version(request: Request) -> int | None:
@@ -36,6 +37,15 @@ def _if_match_version(request: Request) -> int | None:
     except ValueError:
         raise ValidationError({"If-Match": [f'If-Match must name a project version, like "7" (got {header!r}).']}) \
             from None
+
+
+class StillQuerySerializer(serializers.Serializer):
+    t = serializers.FloatField(min_value=0, max_value=86_400)
+    width = serializers.IntegerField(min_value=16, max_value=1920, required=False, default=640)
+
+
+class ProjectDuplicateSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=200, required=False)
 
 
 def _etag(project: Project) -> str:
@@ -104,8 +114,47 @@ class ProjectViewSet(
         project_delete_with_renders(project=self.get_object())
         return Response(status=status.HTTP_204_NO_CONTENT)
 
+    @extend_schema(request=OpenApiTypes.OBJECT, responses={200: OpenApiTypes.OBJECT})
+    @action(detail=True, methods=["put"], url_path="view")
+    def save_view(self, request: Request, pk=None) -> Response:
+        """The editor's state (`timeline.view`: playhead, zoom, track names): saved without a new version."""
+        project = self.get_object()
+        try:
+            view = project_view_save(project=project, view=request.data)
+        except Project.DoesNotExist:
+            raise Http404 from None
+        return Response({"view": view, "version": project.version})
 
-_FILE_ACTIONS = frozenset({"file", "thumbnail", "filmstrip"})
+    @extend_schema(parameters=[OpenApiParameter("t", OpenApiTypes.DOUBLE), OpenApiParameter("width", OpenApiTypes.INT)],
+                   responses={(200, "image/jpeg"): OpenApiTypes.BINARY})
+    @action(detail=True, methods=["get"])
+    def still(self, request: Request, pk=None) -> HttpResponse:
+        """The exact frame at `t` seconds of the saved timeline, `width` px wide (JPEG), as a render draws it."""
+        from jobs.render.still import still_render, still_sources
+
+        project = self.get_object()
+        incoming = StillQuerySerializer(data=request.query_params)
+        incoming.is_valid(raise_exception=True)
+        timeline = project.timeline
+        at = min(incoming.validated_data["t"], max(0.0, project.duration))
+        picture = still_render(timeline, still_sources(timeline, project.owner_id), at=at,
+                               width=incoming.validated_data["width"])
+        response = HttpResponse(picture, content_type="image/jpeg")
+        response["Cache-Control"] = "private, no-store"
+        return response
+
+    @extend_schema(request=OpenApiTypes.OBJECT, responses={201: ProjectSerializer})
+    @action(detail=True, methods=["post"])
+    def duplicate(self, request: Request, pk=None) -> Response:
+        """A copy of this project (same timeline and media), optionally `{"name": "..."}`."""
+        incoming = ProjectDuplicateSerializer(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        copy = services.project_duplicate(project=self.get_object(), name=incoming.validated_data.get("name"))
+        return Response(self.get_serializer(copy).data, status=status.HTTP_201_CREATED,
+                        headers={"Location": f"/api/projects/{copy.id}", "ETag": _etag(copy)})
+
+
+_FILE_ACTIONS = frozenset({"file", "thumbnail", "filmstrip", "proxy"})
 
 
 @extend_schema(tags=["assets"])
@@ -185,6 +234,16 @@ class AssetViewSet(HideForeignObjectsMixin, mixins.ListModelMixin, mixins.Retrie
         if not asset.filmstrip:
             raise Http404
         return self._picture(request, asset, asset.filmstrip, "filmstrip")
+
+    @extend_schema(responses={(200, "video/mp4"): OpenApiTypes.BINARY, (206, "video/mp4"): OpenApiTypes.BINARY})
+    @action(detail=True, methods=["get"])
+    def proxy(self, request: Request, pk=None):
+        """The light preview copy of a video (≤ 480 lines, H.264, short GOP), with Range; 404 until ready."""
+        asset = self.get_object()
+        if not asset.proxy_url:
+            raise Http404
+        return ranged_file_response(request, asset.proxy, content_type="video/mp4",
+                                    filename=f"{PurePath(asset.name).stem}-preview.mp4", as_attachment=False)
 
     def _picture(self, request: Request, asset: MediaAsset, field, label: str):
         suffix = PurePath(field.name).suffix.lower()

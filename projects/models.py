@@ -58,7 +58,16 @@ class MediaAssetQuerySet(models.QuerySet):
         return self.filter(owner=user) if user.is_authenticated else self.none()
 
 
+class ProxyStatus(models.TextChoices):
+    NONE = "none"  # not needed (audio, images) or an asset from before proxies
+    PREPARING = "preparing"
+    READY = "ready"
+    FAILED = "failed"  # the preview uses the original file
+
+
 class MediaAsset(models.Model):
+    ProxyStatus = ProxyStatus
+
     class Kind(models.TextChoices):
         VIDEO = "video"
         AUDIO = "audio"
@@ -83,6 +92,10 @@ class MediaAsset(models.Model):
     thumbnail = models.FileField(upload_to=asset_derived_to, max_length=255, blank=True)
     filmstrip = models.FileField(upload_to=asset_derived_to, max_length=255, blank=True)
     filmstrip_frames = models.PositiveSmallIntegerField(default=0)
+    # A light copy for the editor's preview monitor (≤ 480 lines, H.264, short GOP for quick seeks), made by
+    # a worker after the upload. Renders always read `file`.
+    proxy = models.FileField(upload_to=asset_derived_to, max_length=255, blank=True)
+    proxy_status = models.CharField(max_length=10, choices=ProxyStatus.choices, default=ProxyStatus.NONE)
     # ffprobe's findings as `projects.probe.MediaProbe.as_dict()`: reused for a re-upload of the same bytes.
     probe = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -111,3 +124,7 @@ class MediaAsset(models.Model):
     @property
     def filmstrip_url(self) -> str | None:
         return f"/api/assets/{self.id}/filmstrip" if self.filmstrip else None
+
+    @property
+    def proxy_url(self) -> str | None:
+        return f"/api/assets/{self.id}/proxy" if self.proxy and self.proxy_status == ProxyStatus.READY else None

@@ -10,8 +10,9 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect
 from django.shortcuts import get_object_or_404, render
+from django.templatetags.static import static
 from django.urls import path
 from django.views.decorators.csrf import ensure_csrf_cookie
 
@@ -43,7 +44,13 @@ def project_editor(request: HttpRequest, project_id) -> HttpResponse:
     )
 
 
+def favicon(request: HttpRequest) -> HttpResponse:
+    """Browsers (and the admin's pages, which have no <link rel=icon>) ask for /favicon.ico."""
+    return HttpResponsePermanentRedirect(static("cutline/favicon.svg"))
+
+
 urlpatterns = [
+    path("favicon.ico", favicon, name="favicon"),
     path("", project_list, name="project-list"),
     path("projects/<uuid:project_id>/", project_editor, name="project-editor"),
 ]

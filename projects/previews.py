@@ -107,3 +107,33 @@ def previews_make(source: Path, probe: MediaProbe, workdir: Path) -> Previews:
             else:
                 frames = 0
     return Previews(thumbnail=thumbnail, filmstrip=filmstrip, filmstrip_frames=frames)
+
+
+
+PROXY_MAX_HEIGHT = 480
+PROXY_GOP = 12  # a keyframe every 12 frames: the preview seeks to any frame after at most 11 decodes
+PROXY_TIMEOUT = 540.0  # under the `default` queue's 600 s job timeout
+
+
+def proxy_make(source: Path, probe: MediaProbe, out: Path) -> bool:
+    """A light H.264/AAC MP4 of a video for the editor's preview: at most 480 lines, short GOPs, faststart.
+
+    A function of its own (the caller stores the file), so where files live can change around it.
+    """
+    height = _even(min(PROXY_MAX_HEIGHT, probe.height or PROXY_MAX_HEIGHT))
+    with neutral_path(source) as link:
+        args = [ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-nostdin", "-y", *ffmpeg_input_args(link),
+                "-map", "0:v:0", "-map", "0:a:0?", "-vf", f"scale=-2:{height},format=yuv420p",
+                "-c:v", "libx264", "-preset", "veryfast", "-crf", "27", "-g", str(PROXY_GOP),
+                "-keyint_min", str(PROXY_GOP), "-sc_threshold", "0", "-bf", "0", "-threads", "1",
+                "-c:a", "aac", "-b:a", "96k", "-ac", "2", "-movflags", "+faststart", "-f", "mp4", str(out)]
+        try:
+            done = subprocess.run(args, capture_output=True, timeout=PROXY_TIMEOUT, check=False,
+                                  stdin=subprocess.DEVNULL)
+        except subprocess.TimeoutExpired:
+            logger.warning("proxy of %s timed out", source.name)
+            return False
+    if done.returncode != 0:
+        logger.warning("proxy failed: %s", done.stderr.decode(errors="replace")[-500:])
+        return False
+    return out.exists() and out.stat().st_size > 0

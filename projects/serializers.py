@@ -65,12 +65,15 @@ class AssetSerializer(serializers.ModelSerializer):
     file_url = serializers.CharField(read_only=True)
     thumbnail_url = serializers.CharField(read_only=True, allow_null=True)
     filmstrip_url = serializers.CharField(read_only=True, allow_null=True)
+    proxy_url = serializers.CharField(read_only=True, allow_null=True,
+                                      help_text="A light copy for previews once `proxy_status` is ready; renders "
+                                                "always use the original.")
 
     class Meta:
         model = MediaAsset
         fields = ["id", "name", "kind", "container", "content_type", "duration", "width", "height", "fps",
                   "has_audio", "video_codec", "audio_codec", "size_bytes", "sha256", "file_url", "thumbnail_url",
-                  "filmstrip_url", "filmstrip_frames", "created_at"]
+                  "filmstrip_url", "filmstrip_frames", "proxy_status", "proxy_url", "created_at"]
         read_only_fields = fields
 
 

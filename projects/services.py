@@ -25,6 +25,7 @@ from projects.errors import AssetInUse, MediaTooLarge, MediaUnreadable, VersionC
 from projects.models import MediaAsset, Project
 from projects.previews import previews_make
 from projects.probe import MediaProbe, probe_media
+from projects.proxies import asset_proxy_enqueue, proxy_wanted
 from projects.selectors import asset_usage
 from projects.subtitles import MAX_BYTES as SUBTITLES_MAX_BYTES
 from projects.subtitles import SubtitlesInvalid, subtitles_format, subtitles_parse
@@ -124,6 +125,7 @@ def asset_create(*, owner, uploaded_file, name: str | None = None) -> MediaAsset
             width=probe.width, height=probe.height, fps=probe.fps, has_audio=probe.has_audio,
             video_codec=probe.video_codec, audio_codec=probe.audio_codec, size_bytes=size, sha256=sha256,
             filmstrip_frames=previews.filmstrip_frames, probe=probe.as_dict(),
+            proxy_status=MediaAsset.ProxyStatus.PREPARING if proxy_wanted(probe.kind) else MediaAsset.ProxyStatus.NONE,
         )
         stored: list[str] = []
         try:
@@ -141,6 +143,8 @@ def asset_create(*, owner, uploaded_file, name: str | None = None) -> MediaAsset
                 stored.append(asset.filmstrip.name)
             with transaction.atomic():
                 asset.save(force_insert=True)
+                if asset.proxy_status == MediaAsset.ProxyStatus.PREPARING:
+                    transaction.on_commit(lambda: asset_proxy_enqueue(asset_id=asset.id))
         except BaseException:
             _storage_delete(stored)
             raise
@@ -202,7 +206,7 @@ def asset_delete(*, asset: MediaAsset) -> None:
         if projects or renders:
             raise AssetInUse(asset_name=locked.name, renders=renders,
                              projects=[{"id": str(p.id), "name": p.name} for p in projects])
-        names = [locked.file.name, locked.thumbnail.name, locked.filmstrip.name]
+        names = [locked.file.name, locked.thumbnail.name, locked.filmstrip.name, locked.proxy.name]
         locked.delete()
         transaction.on_commit(lambda: _storage_delete(names))
 
@@ -277,3 +281,12 @@ def project_update(
 @transaction.atomic
 def project_delete(*, project: Project) -> None:
     project.delete()
+
+
+@transaction.atomic
+def project_duplicate(*, project: Project, name: str | None = None) -> Project:
+    """A copy of `project` for its owner, at version 1, named "<name> (copy)" unless a name is given."""
+    copy_name = (name or f"{project.name} (copy)")[:200]
+    _lock_assets(owner=project.owner, document=project.timeline)
+    return Project.objects.create(owner=project.owner, name=copy_name, description=project.description,
+                                  timeline=timeline_validate(project.timeline, owner=project.owner))

@@ -9,7 +9,8 @@ from jobs.render.errors import RenderFailed
 from jobs.render.plan import AUDIO_BITRATE, SAMPLE_RATE
 
 __all__ = [
-    "ASPECTS", "AUDIO_BITRATE", "PRESETS", "SAMPLE_RATE", "Preset", "preset_catalog", "preset_get", "preset_output",
+    "ASPECTS", "AUDIO_BITRATE", "PRESETS", "SAMPLE_RATE", "Preset", "preset_box", "preset_catalog", "preset_get",
+    "preset_output",
 ]
 
 
@@ -58,7 +59,7 @@ def preset_output(preset: str, timeline: dict[str, Any]) -> tuple[int, int, floa
     spec = preset_get(preset)
     if spec.width is None or spec.height is None:
         return _even(tl_width), _even(tl_height), fps
-    box_w, box_h = (spec.width, spec.height) if tl_width >= tl_height else (spec.height, spec.width)
+    box_w, box_h = preset_box(spec, portrait=tl_height > tl_width)
     scale = min(box_w / tl_width, box_h / tl_height)
     width, height = _even(round(tl_width * scale)), _even(round(tl_height * scale))
     return min(width, box_w), min(height, box_h), fps
@@ -73,11 +74,20 @@ ASPECTS: dict[str, tuple[int, int]] = {
 }
 
 
+def _size(width: int, height: int) -> dict[str, int]:
+    return {"width": width, "height": height}
+
+
 def preset_catalog() -> dict[str, Any]:
     """What `GET /api/presets` answers: render presets (with their 16:9 and 9:16 sizes) and aspect shapes."""
     presets = []
     for spec in PRESETS.values():
-        item: dict[str, Any] = {"id": spec.name, "long_side": max(spec.width, spec.height) if spec.width else None}
+        fixed = spec.width is not None and spec.height is not None
+        item: dict[str, Any] = {
+            "id": spec.name, "name": spec.name, "long_side": max(spec.width, spec.height) if fixed else None,
+            "landscape": _size(*preset_box(spec, portrait=False)) if fixed else None,
+            "portrait": _size(*preset_box(spec, portrait=True)) if fixed else None,
+        }
         for aspect, (w, h) in ASPECTS.items():
             if spec.width is not None:
                 pw, ph, _ = preset_output(spec.name, {"output": {"width": w, "height": h, "fps": 30}})
@@ -85,3 +95,9 @@ def preset_catalog() -> dict[str, Any]:
         presets.append(item)
     aspects = [{"id": name, "width": w, "height": h} for name, (w, h) in ASPECTS.items()]
     return {"presets": presets, "aspects": aspects}
+
+
+def preset_box(spec: Preset, *, portrait: bool) -> tuple[int, int]:
+    """The (width, height) a fixed-size preset fits a timeline into: landscape, or turned for portrait."""
+    assert spec.width is not None and spec.height is not None
+    return (spec.height, spec.width) if portrait else (spec.width, spec.height)

@@ -49,8 +49,8 @@ def test_a_person_builds_renders_plays_and_downloads_a_video(page, owner, api_to
         expect(item).to_contain_text("2.0 s")
     expect(page.locator(".upload")).to_have_count(0)
 
-    page.get_by_role("button", name="Add pattern.mp4 to the timeline").click()
-    page.get_by_role("button", name="Add bars.mp4 to the timeline").click()
+    page.get_by_role("button", name="Add to timeline: pattern.mp4").click()
+    page.get_by_role("button", name="Add to timeline: bars.mp4").click()
     clips = page.locator(".tl-lane.lane-video .tl-clip")
     expect(clips).to_have_count(2)
 
@@ -175,7 +175,7 @@ def test_server_validation_errors_point_at_the_clip(page, owner, sample_clips):
     open_editor(page, project.id)
     page.locator("#bin-upload").set_input_files(str(sample_clips[0]))
     expect(page.locator(".bin-item")).to_have_count(1, timeout=30_000)
-    page.get_by_role("button", name="Add pattern.mp4 to the timeline").click()
+    page.get_by_role("button", name="Add to timeline: pattern.mp4").click()
     saved(page)
 
     out = page.get_by_label("Out: source end (s)")
@@ -210,6 +210,7 @@ def test_a_change_from_another_tab_is_a_conflict_offering_reload(page, browser_c
     banner = page.locator("#conflict")
     expect(banner).to_be_visible()
     expect(banner).to_contain_text("changed in another tab")
+    expect(banner).to_contain_text("Reloading drops what you did here since the last save: Add text")
     banner.get_by_role("button", name="Reload the latest version").click()
     saved(page)
     expect(page.locator(".tl-marker")).to_have_count(1)

@@ -258,3 +258,14 @@ def test_openapi_schema_documents_the_job_endpoints(client):
     schema = client.get("/api/schema/").content.decode()
     for path in ("/api/jobs/{id}/cancel", "/api/projects/{project_id}/renders", "/api/jobs/{id}/result"):
         assert path in schema
+
+
+def test_presets_list_their_sizes_both_ways(owner_client):
+    response = owner_client.get("/api/presets")
+
+    assert response.status_code == 200
+    presets = {item["name"]: item for item in response.json()["presets"]}
+    assert presets["full_hd"]["landscape"] == {"width": 1920, "height": 1080}
+    assert presets["full_hd"]["portrait"] == {"width": 1080, "height": 1920}
+    assert presets["project"]["landscape"] is None
+    assert presets["draft"]["label"]

@@ -20,7 +20,9 @@ def test_presets_give_the_contract_sizes_for_a_16_9_timeline():
 
 
 def test_presets_keep_a_portrait_timeline_upright_and_even():
-    assert preset_output("hd", timeline(width=1080, height=1920)) == (720, 1280, 30.0)  # presets follow orientation
+    assert preset_output("hd", timeline(width=1080, height=1920)) == (720, 1280, 30.0)
+    assert preset_output("full_hd", timeline(width=1080, height=1920)) == (1080, 1920, 30.0)
+    assert preset_output("draft", timeline(width=1080, height=1350)) == (360, 450, 30.0)
     assert preset_output("project", timeline(width=321, height=179)) == (320, 178, 30.0)
 
 

@@ -62,16 +62,21 @@ function draw() {
   empty.hidden = shown.length > 0;
 }
 
+function pageItems(data) {
+  return Array.isArray(data) ? data : data.results || [];
+}
+
 function upsert(job) {
   const current = jobs.get(job.id);
   if (current && !polledIsNewer(current, job, seqs.get(job.id) ?? -1)) return;
   jobs.set(job.id, { ...current, ...job });
 }
 
-async function load() {
+/** Every page once (opening, filtering); while reconnecting, the 2 s poll asks for the newest page only. */
+async function load({ everyPage = true } = {}) {
   try {
     const status = filter.value ? `?status=${encodeURIComponent(filter.value)}` : "";
-    const list = await apiList(`/api/jobs/${status}`);
+    const list = everyPage ? await apiList(`/api/jobs/${status}`) : pageItems(await api(`/api/jobs/${status}`));
     for (const job of list) upsert(job);
     draw();
   } catch (error) {
@@ -141,8 +146,8 @@ function setConnection(status, detail) {
   connection.textContent = labels[status] ?? status;
   connection.dataset.state = status;
   clearInterval(pollTimer);
-  if (status === "reconnecting") pollTimer = setInterval(load, 2000);
-  if (status === "live") load();
+  if (status === "reconnecting") pollTimer = setInterval(() => load({ everyPage: false }), 2000);
+  if (status === "live") load({ everyPage: false });
 }
 
 filter.addEventListener("change", () => {

@@ -95,6 +95,17 @@ async function deleteProject(card) {
   }
 }
 
+async function duplicateProject(card, button) {
+  button.disabled = true;
+  try {
+    const copy = await api(`/api/projects/${card.dataset.projectId}/duplicate`, { method: "POST", body: {} });
+    window.location.assign(`/projects/${copy.id}/`);
+  } catch (error) {
+    button.disabled = false;
+    notify(describeError(error), { kind: "error" });
+  }
+}
+
 document.getElementById("project-grid").addEventListener("click", (event) => {
   const button = event.target.closest("button");
   if (!button) return;
@@ -102,4 +113,5 @@ document.getElementById("project-grid").addEventListener("click", (event) => {
   if (!card) return;
   if (button.classList.contains("rename")) startRename(card);
   else if (button.classList.contains("delete")) deleteProject(card);
+  else if (button.classList.contains("duplicate")) duplicateProject(card, button);
 });

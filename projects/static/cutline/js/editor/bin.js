@@ -7,6 +7,8 @@ import { confirmDialog, h, notify } from "../ui.js";
 const PARALLEL_UPLOADS = 2;
 const KIND_LABELS = { video: "Video", audio: "Audio", image: "Image" };
 
+const PROXY_POLL_MS = 3000;
+
 export class MediaBin {
   constructor(root, editor) {
     this.root = root;
@@ -111,6 +113,34 @@ export class MediaBin {
       return;
     }
     for (const asset of assets) this.list.append(this._item(asset));
+    this._watchProxies(assets);
+  }
+
+  /** While a worker makes preview proxies, ask about those assets every few seconds. */
+  _watchProxies(assets) {
+    const waiting = assets.filter((asset) => asset.proxy_status === "preparing");
+    clearTimeout(this.proxyTimer);
+    if (!waiting.length) return;
+    this.proxyTimer = setTimeout(async () => {
+      let changed = false;
+      for (const asset of waiting) {
+        try {
+          const fresh = await api(`/api/assets/${asset.id}/`);
+          if (fresh.proxy_status !== asset.proxy_status && this.editor.assets.has(asset.id)) {
+            this.editor.assets.set(asset.id, fresh);
+            changed = true;
+          }
+        } catch (error) {
+          if (error.status === 404) continue;
+        }
+      }
+      if (changed) {
+        this.render();
+        if (this.editor.preview) this.editor.preview.invalidate();
+      } else {
+        this._watchProxies([...this.editor.assets.values()]);
+      }
+    }, PROXY_POLL_MS);
   }
 
   _item(asset) {
@@ -127,9 +157,11 @@ export class MediaBin {
       h("div", { class: "bin-meta" },
         h("span", { class: "bin-name", title: asset.name }, asset.name),
         h("span", { class: `badge kind-${asset.kind}` }, details[0]),
-        h("span", { class: "muted small" }, details.slice(1).join(" · "))),
+        h("span", { class: "muted small" }, details.slice(1).join(" · ")),
+        asset.proxy_status === "preparing"
+          ? h("span", { class: "preparing", role: "status" }, "Preparing preview…") : null),
       h("div", { class: "bin-actions" },
-        h("button", { type: "button", class: "secondary small", "aria-label": `Add ${asset.name} to the timeline`,
+        h("button", { type: "button", class: "secondary small", "aria-label": `Add to timeline: ${asset.name}`,
           onclick: () => editor.addAssetToTrack(asset.id) }, "Add to timeline"),
         h("button", { type: "button", class: "link small", "aria-label": `Delete ${asset.name} from your media`,
           onclick: () => this._delete(asset) }, "Delete")));

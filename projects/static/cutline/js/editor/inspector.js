@@ -2,7 +2,8 @@
 
 import { formatSeconds, formatTimecode } from "../format.js";
 import { h } from "../ui.js";
-import { clipLength, usesDuration } from "./model.js";
+import { DEFAULT_TRANSFORM, keyframeAt, keyframeRemove, keyframeSet, transformAt } from "./compose.js";
+import { clipLength, r6, usesDuration } from "./model.js";
 
 let fieldCounter = 0;
 
@@ -48,7 +49,7 @@ function selectField({ label, value, field, options, onCommit, problems }) {
     errors.length ? h("p", { class: "field-error", id: `${id}-error` }, errors.map((p) => p.message).join(" ")) : null);
 }
 
-function textField({ label, value, field, onCommit, problems, type = "text", multiline = false }) {
+function textField({ label, value, field, onCommit, problems, type = "text", multiline = false, live = false }) {
   fieldCounter += 1;
   const id = `field-${field.replace(/\W/g, "-")}-${fieldCounter}`;
   const errors = problems.filter((p) => p.field === field);
@@ -57,7 +58,9 @@ function textField({ label, value, field, onCommit, problems, type = "text", mul
     : h("input", { id, type, dataset: { field } });
   input.value = value == null ? "" : String(value);
   if (errors.length) input.setAttribute("aria-invalid", "true");
-  input.addEventListener(type === "color" ? "input" : "change", () => onCommit(input.value));
+  // Colour pickers fire `input` on every drag step: commit once, on change. Live text fields commit as
+  // the person types (one undo step per field), so an autosave never finds the text half-committed.
+  input.addEventListener(live ? "input" : "change", () => onCommit(input.value));
   return h("div", { class: `field${errors.length ? " invalid" : ""}` },
     h("label", { for: id }, label), input,
     errors.length ? h("p", { class: "field-error" }, errors.map((p) => p.message).join(" ")) : null);
@@ -70,8 +73,38 @@ export class Inspector {
   }
 
   render() {
-    const { selection } = this.editor;
+    // Redrawing must not take the field someone is typing in away from them: remember it (value,
+    // caret) and put it back, so autosave's redraws never drop characters or focus.
+    const active = document.activeElement;
+    const typing = active && this.root.contains(active) && active.dataset && active.dataset.field
+      ? { field: active.dataset.field, value: active.value, start: active.selectionStart, end: active.selectionEnd,
+        scope: this._scope() }
+      : null;
     this.root.replaceChildren();
+    this._renderBody();
+    this.root.append(this._project());
+    if (typing && typing.scope === this._scope()) {
+      const again = this.root.querySelector(`[data-field="${CSS.escape(typing.field)}"]`);
+      if (again) {
+        if (again.value !== typing.value) again.value = typing.value;
+        again.focus({ preventScroll: true });
+        try {
+          if (typing.start != null) again.setSelectionRange(typing.start, typing.end);
+        } catch {
+          // number and colour inputs have no caret
+        }
+      }
+    }
+  }
+
+  _scope() {
+    const { selection } = this.editor;
+    if (!selection) return "output";
+    return selection.clipId ? `clip:${selection.clipId}` : `marker:${selection.markerIndex}`;
+  }
+
+  _renderBody() {
+    const { selection } = this.editor;
     if (selection && selection.clipId) {
       const found = this.editor.findClip(selection.clipId);
       if (found) return this._clip(found);
@@ -79,7 +112,7 @@ export class Inspector {
     if (selection && selection.markerIndex != null && (this.editor.doc.markers || [])[selection.markerIndex]) {
       return this._marker(selection.markerIndex);
     }
-    return this._project();
+    return null;
   }
 
   _clip({ track, clip }) {
@@ -99,8 +132,9 @@ export class Inspector {
     body.push(numberField({ label: "Start on the timeline (s)", value: clip.start, field: "start", problems,
       onCommit: (v) => editor.moveClip(clip.id, { start: v }) }));
     if (isText) {
-      body.push(textField({ label: "Text", value: clip.text, field: "text", problems, multiline: true,
-        onCommit: (v) => update((c) => { c.text = v; }) }));
+      body.push(textField({ label: "Text", value: clip.text, field: "text", problems, multiline: true, live: true,
+        onCommit: (v) => editor.updateClip(clip.id, (c) => { c.text = v; },
+          { label: "Edit text", coalesce: `${clip.id}.text`, quiet: true }) }));
       body.push(numberField({ label: "Duration (s)", value: clip.duration, field: "duration", min: 0.1, problems,
         onCommit: (v) => update((c) => { c.duration = v; }) }));
       const style = clip.style || {};
@@ -124,7 +158,7 @@ export class Inspector {
         onCommit: (v) => update((c) => { c.out = v; }) }));
     }
     if (!isText && track.kind !== "text" && (track.kind === "audio" || (asset && asset.kind !== "image"))) {
-      body.push(numberField({ label: "Volume (1 = original)", value: clip.volume ?? 1, field: "volume", max: 4,
+      body.push(numberField({ label: "Volume (1 = original)", value: clip.volume ?? 1, field: "volume", max: 2,
         step: 0.05, problems, onCommit: (v) => update((c) => { c.volume = v; }) }));
     }
     if (track.kind === "audio") {
@@ -149,6 +183,7 @@ export class Inspector {
           onCommit: (v) => editor.setTransition(clip.id, transition.type, v) }));
       }
     }
+    if (track.kind === "video" && asset) body.push(this._transform(clip));
     const sameKind = editor.doc.tracks.filter((t) => t.kind === track.kind);
     if (sameKind.length > 1) {
       body.push(selectField({ label: "Track", value: track.id, field: "track", problems: [],
@@ -165,6 +200,51 @@ export class Inspector {
       h("div", { class: "inspector-actions" },
         h("button", { type: "button", class: "danger", onclick: () => editor.deleteClip(clip.id) }, "Delete clip")),
     );
+  }
+
+  /** Position, size, turn, opacity and crop (schema 2 `transform`), with keyframe toggles at the playhead. */
+  _transform(clip) {
+    const editor = this.editor;
+    const local = r6(Math.max(0, Number(editor.doc.view.current_time) - Number(clip.start || 0)));
+    const now = transformAt(clip, local);
+    const problems = editor.problems.filter((p) => p.clipId === clip.id);
+    const set = (prop, value) => editor.updateClip(clip.id, (c) => {
+      const keyed = c.keyframes && c.keyframes[prop] && c.keyframes[prop].length;
+      if (keyed) keyframeSet(c, prop, local, value);
+      else c.transform = { ...DEFAULT_TRANSFORM, ...(c.transform || {}), [prop]: value };
+    }, { label: `Change ${prop}` });
+    const keyToggle = (prop, label) => {
+      const on = Boolean(keyframeAt(clip, prop, local));
+      return h("button", { type: "button", class: `tl-toggle small${on ? " on" : ""}`, "aria-pressed": on ? "true" : "false",
+        "aria-label": `Keyframe ${label} at the playhead`, title: `Keyframe ${label} at the playhead`,
+        onclick: () => editor.updateClip(clip.id, (c) => {
+          if (keyframeAt(c, prop, local)) keyframeRemove(c, prop, local);
+          else keyframeSet(c, prop, local, transformAt(c, local)[prop]);
+        }, { label: on ? `Remove ${label} keyframe` : `Add ${label} keyframe` }) }, "◆");
+    };
+    const row = (prop, label, field) => h("div", { class: "transform-row" }, field, keyToggle(prop, label));
+    const crop = now.crop;
+    const setCrop = (side, value) => editor.updateClip(clip.id, (c) => {
+      const base = { ...DEFAULT_TRANSFORM, ...(c.transform || {}) };
+      base.crop = { ...DEFAULT_TRANSFORM.crop, ...(base.crop || {}), [side]: value };
+      c.transform = base;
+    }, { label: "Crop" });
+    return h("fieldset", { class: "transform-fields" },
+      h("legend", {}, "Position and look"),
+      h("p", { class: "hint" }, "Drag the picture in the preview to move it; corners scale, the round handle turns it."),
+      row("x", "X", numberField({ label: "X (0 left – 1 right)", value: r6(now.x), field: "transform.x", min: -1, max: 2, step: 0.01, problems,
+        onCommit: (v) => set("x", v) })),
+      row("y", "Y", numberField({ label: "Y (0 top – 1 bottom)", value: r6(now.y), field: "transform.y", min: -1, max: 2, step: 0.01, problems,
+        onCommit: (v) => set("y", v) })),
+      row("scale", "scale", numberField({ label: "Scale", value: r6(now.scale), field: "transform.scale", min: 0.01, max: 10, step: 0.05, problems,
+        onCommit: (v) => set("scale", v) })),
+      row("rotation", "rotation", numberField({ label: "Rotation (°)", value: r6(now.rotation), field: "transform.rotation", min: -3600, max: 3600, step: 1,
+        problems, onCommit: (v) => set("rotation", v) })),
+      row("opacity", "opacity", numberField({ label: "Opacity", value: r6(now.opacity), field: "transform.opacity", min: 0, max: 1, step: 0.05, problems,
+        onCommit: (v) => set("opacity", v) })),
+      h("div", { class: "crop-fields" }, ["left", "top", "right", "bottom"].map((side) => numberField({
+        label: `Crop ${side}`, value: crop[side], field: `transform.crop.${side}`, min: 0, max: 0.9, step: 0.01, problems,
+        onCommit: (v) => setCrop(side, v) }))));
   }
 
   _marker(index) {
@@ -191,10 +271,21 @@ export class Inspector {
       ...p, field: (p.field || "").replace(/^output\./, ""),
     }));
     const setOutput = (key, value) => editor.updateOutput((o) => { o[key] = value; });
-    this.root.append(
-      h("h2", { id: "inspector-title" }, "Output"),
-      h("p", { class: "muted" }, "Select a clip or a marker to edit it. The “Project settings” render preset uses these."),
-      h("form", { class: "inspector-form", "aria-labelledby": "inspector-title", onsubmit: (e) => e.preventDefault() },
+    const nothingSelected = !editor.selection;
+    const width = Number(output.width) || 1280;
+    const height = Number(output.height) || 720;
+    const presets = h("div", { class: "output-presets", role: "group", "aria-label": "Frame shape" },
+      ASPECTS.map(([label, w, h2]) => {
+        const pressed = Math.abs(width / height - w / h2) < 0.01;
+        return h("button", { type: "button", class: "small", "aria-pressed": pressed ? "true" : "false",
+          onclick: () => editor.updateOutput((o) => Object.assign(o, aspectSize(o, w, h2))) }, label);
+      }));
+    const details = h("details", { class: "output-panel", open: nothingSelected || this.outputOpen ? true : null },
+      h("summary", {}, h("h2", { id: "output-title", style: { display: "inline", fontSize: "1.05rem" } },
+        `Output · ${width}×${height}`)),
+      nothingSelected ? h("p", { class: "muted" }, "Select a clip or a marker to edit it. The “Project settings” render preset uses these.") : null,
+      presets,
+      h("form", { class: "inspector-form", "aria-labelledby": "output-title", onsubmit: (e) => e.preventDefault() },
         numberField({ label: "Width (px)", value: output.width, field: "width", min: 16, step: 2, problems,
           onCommit: (v) => setOutput("width", Math.round(v)) }),
         numberField({ label: "Height (px)", value: output.height, field: "height", min: 16, step: 2, problems,
@@ -220,7 +311,17 @@ export class Inspector {
         ? h("ul", { class: "marker-list" }, editor.doc.markers.map((marker, index) => h("li", {},
           h("button", { type: "button", class: "link", onclick: () => editor.select({ markerIndex: index }) },
             `${marker.label || `Marker ${index + 1}`} at ${formatTimecode(marker.time)}`))))
-        : h("p", { class: "muted" }, "No markers. “Add marker” puts one at the playhead."),
-    );
+        : h("p", { class: "muted" }, "No markers. “Add marker” puts one at the playhead."));
+    details.addEventListener("toggle", () => { if (!nothingSelected) this.outputOpen = details.open; });
+    return details;
   }
+}
+
+/** The aspect presets: the short side stays (720 or 1080 and so on), the long side follows the shape. */
+export const ASPECTS = [["16:9", 16, 9], ["9:16", 9, 16], ["1:1", 1, 1], ["4:5", 4, 5]];
+
+export function aspectSize(output, w, h) {
+  const short = Math.min(Number(output.width) || 1280, Number(output.height) || 720);
+  const even = (value) => Math.max(16, Math.round(value / 2) * 2);
+  return w >= h ? { width: even((short * w) / h), height: even(short) } : { width: even(short), height: even((short * h) / w) };
 }

@@ -7,14 +7,21 @@ import { h, installErrorGuard, notify, pageData } from "../ui.js";
 import { MediaBin } from "./bin.js";
 import { Inspector } from "./inspector.js";
 import {
-  addAssetClip, addTextClip, addTrack, alignCrossfade, clone, findClip, problemsFromErrors, r6, removeClip,
-  sortTrack, timelineLength,
+  addAssetClip, addTextClip, addTrack, alignCrossfade, clipEnd, clone, findClip, problemsFromErrors, r6, timelineLength,
 } from "./model.js";
 import { RenderPanel } from "./render.js";
+import {
+  copyClips, deleteClip as deleteClipRule, lockedTrackIds, moveTrack, pasteClips, placeClip, snapToFrame, splitClip,
+  trackState, trimClip,
+} from "./edit.js";
+import { History } from "./history.js";
+import { Preview } from "./preview.js";
+import { CanvasTransform } from "./transform.js";
+import { installShortcuts } from "./shortcuts.js";
 import { clampZoom, TimelineView } from "./timeline.js";
 
 const SAVE_DELAY_MS = 600;
-const VIEW_SAVE_DELAY_MS = 1500;
+const VIEW_SAVE_DELAY_MS = 800;
 const RETRY_DELAY_MS = 5000;
 
 class Editor {
@@ -26,6 +33,10 @@ class Editor {
     this.savedDoc = null;
     this.assets = new Map();
     this.selection = null;
+    this.extraSelection = new Set(); // more clips picked with Shift/Ctrl+click, beside `selection`
+    this.clipboard = [];
+    this.ripple = false;
+    this.history = new History();
     this.problems = [];
     this.saveState = "saved";
     this.revision = 0;
@@ -56,7 +67,11 @@ class Editor {
     this.bin = new MediaBin(document.getElementById("bin"), this);
     this.renderPanel = new RenderPanel({
       form: document.getElementById("render-form"), drawer: document.getElementById("job-drawer"), editor: this });
+    this.preview = new Preview(this);
+    this.canvasTransform = new CanvasTransform(this.preview, this);
     this._wireToolbar();
+    installShortcuts(this);
+    this._renderHistory();
     window.addEventListener("beforeunload", (event) => {
       if (this.saveState !== "saved") event.preventDefault();
     });
@@ -64,6 +79,7 @@ class Editor {
     this.renderAll();
     this._setSaveState("saved");
     this.timeline.scrollToTime(this.doc.view.current_time);
+    this.preview.seek(this.doc.view.current_time);
     this.renderPanel.load();
     document.body.dataset.editorReady = "true";
   }
@@ -78,6 +94,7 @@ class Editor {
     this.savedDoc = clone(project.timeline);
     this.revision = 0;
     this.savedRevision = 0;
+    this.unsavedLabels = new Set();
   }
 
   _wireToolbar() {
@@ -88,24 +105,26 @@ class Editor {
       const width = this.timeline.scroll.clientWidth - 170;
       this.setZoom(width / 60 / Math.max(1, this.length()));
     });
-    on("add-text", () => {
-      const { clip } = addTextClip(this.doc, { start: this.doc.view.current_time, trackId: this._selectedTrackId("text") });
-      this.changed();
-      this.select({ clipId: clip.id });
-      this._focusInspector('[data-field="text"]');
-    });
+    on("add-text", () => this.addText());
     on("add-marker", () => {
       const time = r6(this.doc.view.current_time);
-      this.doc.markers.push({ time, label: `Marker ${this.doc.markers.length + 1}` });
-      this.doc.markers.sort((a, b) => a.time - b.time);
-      this.changed();
+      this.edit("Add marker", (doc) => {
+        doc.markers.push({ time, label: `Marker ${doc.markers.length + 1}` });
+        doc.markers.sort((a, b) => a.time - b.time);
+      });
       this.select({ markerIndex: this.doc.markers.findIndex((m) => m.time === time) });
     });
+    on("undo", () => this.undo());
+    on("redo", () => this.redo());
+    on("split", () => this.splitAtPlayhead());
+    on("duplicate-project", () => this.duplicateProject());
+    on("show-shortcuts", () => document.getElementById("shortcuts").showModal());
+    const ripple = document.getElementById("ripple");
+    ripple.addEventListener("change", () => { this.ripple = ripple.checked; });
     document.getElementById("add-track-form").addEventListener("submit", (event) => {
       event.preventDefault();
       const kind = event.target.querySelector("select").value;
-      addTrack(this.doc, kind);
-      this.changed();
+      this.edit("Add track", (doc) => addTrack(doc, kind));
     });
     document.getElementById("conflict-reload").addEventListener("click", () => this.reloadLatest());
   }
@@ -131,121 +150,264 @@ class Editor {
     return timelineLength(this.doc, this.assets);
   }
 
-  select(selection) {
-    this.selection = selection;
-    this.timeline.render();
-    this.inspector.render();
+  get fps() {
+    return Number((this.doc.output || {}).fps) || 30;
   }
 
-  setTime(time) {
+  /** Every change to the document: one undoable step, then autosave and redraw. */
+  edit(label, mutate, { coalesce = null, quiet = false } = {}) {
+    const result = this.history.perform(this.doc, label, mutate, { coalesce });
+    this.unsavedLabels.add(label);
+    this.changed();
+    if (quiet) this.timeline.render();
+    else this.renderAll();
+    if (this.preview) this.preview.invalidate();
+    this._renderHistory();
+    return result;
+  }
+
+  undo() {
+    const label = this.history.undo(this.doc);
+    if (label) this._afterHistory(`Undid: ${label}`);
+  }
+
+  redo() {
+    const label = this.history.redo(this.doc);
+    if (label) this._afterHistory(`Redid: ${label}`);
+  }
+
+  _afterHistory(message) {
+    if (this.selection && this.selection.clipId && !this.findClip(this.selection.clipId)) this.selection = null;
+    this.extraSelection = new Set([...this.extraSelection].filter((id) => this.findClip(id)));
+    this.unsavedLabels.add(message);
+    this.changed();
+    this.renderAll();
+    if (this.preview) this.preview.invalidate();
+    this._renderHistory();
+    document.getElementById("history-status").textContent = message;
+  }
+
+  _renderHistory() {
+    const undo = document.getElementById("undo");
+    const redo = document.getElementById("redo");
+    undo.disabled = !this.history.canUndo;
+    redo.disabled = !this.history.canRedo;
+    undo.title = this.history.canUndo ? `Undo ${this.history.undoLabel} (Ctrl+Z)` : "Nothing to undo";
+    redo.title = this.history.canRedo ? `Redo ${this.history.redoLabel} (Shift+Ctrl+Z)` : "Nothing to redo";
+  }
+
+  select(selection, { add = false } = {}) {
+    if (add && selection && selection.clipId && this.selection && this.selection.clipId) {
+      if (this.extraSelection.has(selection.clipId)) this.extraSelection.delete(selection.clipId);
+      else if (selection.clipId !== this.selection.clipId) this.extraSelection.add(selection.clipId);
+    } else {
+      this.selection = selection;
+      this.extraSelection = new Set();
+    }
+    this.timeline.render();
+    this.inspector.render();
+    if (this.preview) this.preview.draw();
+  }
+
+  selectedClipIds() {
+    const ids = this.selection && this.selection.clipId ? [this.selection.clipId] : [];
+    return [...ids, ...this.extraSelection];
+  }
+
+  setTime(time, { scroll = true } = {}) {
     this.doc.view.current_time = r6(Math.max(0, time));
     this.timeline.render();
-    this.timeline.scrollToTime(this.doc.view.current_time);
+    if (scroll) this.timeline.scrollToTime(this.doc.view.current_time);
     document.getElementById("current-time").textContent = formatTimecode(this.doc.view.current_time);
-    this.changed({ view: true });
+    if (this.preview && !this.preview.playing) this.preview.seek(this.doc.view.current_time);
+    this.viewChanged();
   }
 
   setZoom(zoom) {
     this.doc.view.zoom = Math.round(clampZoom(zoom) * 1000) / 1000;
     document.getElementById("zoom-level").textContent = `${Math.round(this.doc.view.zoom * 100)} %`;
     this.timeline.render();
-    this.changed({ view: true });
+    this.viewChanged();
+  }
+
+  trackState(trackId) {
+    return trackState(this.doc, trackId);
+  }
+
+  /** Track name, lock, hide, solo: editor state in `view.tracks`, saved without a new version. */
+  setTrackState(trackId, changes) {
+    const tracks = { ...((this.doc.view || {}).tracks || {}) };
+    tracks[trackId] = { ...(tracks[trackId] || {}), ...changes };
+    for (const [key, value] of Object.entries(tracks[trackId])) if (value === false || value === "") delete tracks[trackId][key];
+    if (!Object.keys(tracks[trackId]).length) delete tracks[trackId];
+    this.doc.view.tracks = tracks;
+    this.timeline.render();
+    if (this.preview) this.preview.invalidate();
+    this.viewChanged();
+  }
+
+  _lockedIds() {
+    return lockedTrackIds(this.doc);
+  }
+
+  _isLocked(clipId) {
+    const found = this.findClip(clipId);
+    if (found && this._lockedIds().has(found.track.id)) {
+      notify(`Track ${this.trackState(found.track.id).name || found.track.id} is locked.`);
+      return true;
+    }
+    return false;
+  }
+
+  addText() {
+    const time = snapToFrame(this.doc.view.current_time, this.fps);
+    const clip = this.edit("Add text", (doc) => {
+      const { clip } = addTextClip(doc, { start: time, trackId: this._selectedTrackId("text") });
+      // Over an existing title it goes to a free text track instead of overlapping it.
+      placeClip(doc, clip, { trackId: this.findClip(clip.id).track.id, start: time, assets: this.assets,
+        lockedIds: this._lockedIds() });
+      return clip;
+    });
+    this.select({ clipId: clip.id });
+    this._focusInspector('[data-field="text"]');
   }
 
   addAssetToTrack(assetId, trackId = null, start = null) {
     const asset = this.assets.get(assetId);
     if (!asset) return;
     const preferred = trackId || this._selectedTrackId(asset.kind === "audio" ? "audio" : "video");
-    const { track, clip } = addAssetClip(this.doc, asset, this.assets, { trackId: preferred, start });
-    if (trackId && track.id !== trackId) notify(`${asset.name} went to track ${track.id}: it does not fit on ${trackId}.`);
-    this.changed();
+    const { track, clip } = this.edit(`Add ${asset.name}`, (doc) => {
+      const added = addAssetClip(doc, asset, this.assets, { trackId: preferred, start: start == null ? null : snapToFrame(start, this.fps) });
+      const landed = placeClip(doc, added.clip, { trackId: added.track.id, start: added.clip.start, assets: this.assets,
+        lockedIds: this._lockedIds() });
+      return { track: landed, clip: added.clip };
+    });
+    if (trackId && track.id !== trackId) notify(`${asset.name} went to track ${track.id}: that spot on ${trackId} is taken.`);
     this.select({ clipId: clip.id });
     this.timeline.scrollToTime(clip.start);
   }
 
   moveClip(clipId, { start = null, trackId = null }) {
     const found = this.findClip(clipId);
-    if (!found) return;
-    let { track } = found;
-    if (trackId && trackId !== track.id) {
-      const target = this.doc.tracks.find((t) => t.id === trackId && t.kind === track.kind);
-      if (target) {
-        track.clips.splice(found.clipIndex, 1);
-        target.clips.push(found.clip);
-        track = target;
-      }
-    }
-    if (start != null) found.clip.start = r6(Math.max(0, start));
-    sortTrack(track);
-    this.changed();
-    this.renderAll();
+    if (!found || this._isLocked(clipId)) return this.renderAll();
+    const at = start == null ? Number(found.clip.start) : snapToFrame(start, this.fps);
+    const target = trackId || found.track.id;
+    const landed = this.edit("Move clip", (doc) => {
+      const clip = findClip(doc, clipId).clip;
+      return placeClip(doc, clip, { trackId: target, start: at, assets: this.assets, lockedIds: this._lockedIds() });
+    });
+    if (landed.id !== target) notify(`The clip went to track ${landed.id}: that spot on ${target} is taken.`);
   }
 
-  updateClip(clipId, mutate) {
-    const found = this.findClip(clipId);
-    if (!found) return;
-    mutate(found.clip);
-    this.changed();
-    this.renderAll();
+  updateClip(clipId, mutate, { label = "Change clip", coalesce = null, quiet = false } = {}) {
+    if (!this.findClip(clipId) || this._isLocked(clipId)) return;
+    this.edit(label, (doc) => mutate(findClip(doc, clipId).clip), { coalesce, quiet });
+  }
+
+  trimClip(clipId, edge, time) {
+    if (this._isLocked(clipId)) return;
+    this.edit(edge === "start" ? "Trim start" : "Trim end",
+      (doc) => trimClip(doc, clipId, edge, time, this.assets, { ripple: this.ripple }));
+  }
+
+  splitAtPlayhead() {
+    const time = this.doc.view.current_time;
+    const ids = this.selectedClipIds();
+    const under = ids.length ? ids : this.doc.tracks.filter((t) => !this._lockedIds().has(t.id)).flatMap((t) => t.clips)
+      .filter((c) => Number(c.start) < time && time < clipEnd(c, this.assets.get(c.asset_id))).map((c) => c.id);
+    const made = this.edit("Split", (doc) => under.map((id) => splitClip(doc, id, time, this.assets, { fps: this.fps }))
+      .filter(Boolean));
+    if (!made.length) notify("Nothing to split: put the playhead inside a clip.");
+    else this.select({ clipId: made[0].id });
   }
 
   setTransition(clipId, type, duration) {
     const found = this.findClip(clipId);
-    if (!found) return;
-    const before = found.clip.transition;
-    found.clip.transition = type ? { type, duration: r6(Math.max(0.05, Number(duration) || 0.5)) } : null;
-    if (type === "crossfade" && !alignCrossfade(found.track, found.clip, this.assets)) {
-      found.clip.transition = before;
-      notify("A crossfade needs another clip before this one on the same track.", { kind: "error" });
-      this.renderAll();
-      return;
-    }
-    this.changed();
-    this.renderAll();
+    if (!found || this._isLocked(clipId)) return;
+    const ok = this.edit("Transition", (doc) => {
+      const { track, clip } = findClip(doc, clipId);
+      const before = clip.transition;
+      clip.transition = type ? { type, duration: r6(Math.max(0.05, Number(duration) || 0.5)) } : null;
+      if (type === "crossfade" && !alignCrossfade(track, clip, this.assets)) {
+        clip.transition = before;
+        return false;
+      }
+      return true;
+    });
+    if (!ok) notify("A crossfade needs another clip before this one on the same track.", { kind: "error" });
   }
 
   deleteClip(clipId) {
-    if (!removeClip(this.doc, clipId)) return;
-    if (this.selection && this.selection.clipId === clipId) this.selection = null;
-    this.problems = this.problems.filter((p) => p.clipId !== clipId);
-    this.changed();
+    const ids = clipId ? [clipId] : this.selectedClipIds();
+    const deletable = ids.filter((id) => this.findClip(id) && !this._isLocked(id));
+    if (!deletable.length) return;
+    this.edit(deletable.length > 1 ? `Delete ${deletable.length} clips` : "Delete clip", (doc) => {
+      for (const id of deletable) deleteClipRule(doc, id, this.assets, { ripple: this.ripple });
+    });
+    this.selection = null;
+    this.extraSelection = new Set();
+    this.problems = this.problems.filter((p) => !deletable.includes(p.clipId));
     this.renderAll();
-    notify("Clip deleted.");
+    notify(`${deletable.length > 1 ? `${deletable.length} clips` : "Clip"} deleted. Ctrl+Z brings ${deletable.length > 1 ? "them" : "it"} back.`);
+  }
+
+  copySelection() {
+    const ids = this.selectedClipIds();
+    if (!ids.length) return;
+    this.clipboard = copyClips(this.doc, ids);
+    notify(`Copied ${ids.length} clip${ids.length > 1 ? "s" : ""}.`);
+  }
+
+  paste() {
+    if (!this.clipboard.length) return;
+    const time = snapToFrame(this.doc.view.current_time, this.fps);
+    const pasted = this.edit("Paste", (doc) => pasteClips(doc, this.clipboard, time, this.assets));
+    this.selection = { clipId: pasted[0].id };
+    this.extraSelection = new Set(pasted.slice(1).map((c) => c.id));
+    this.renderAll();
   }
 
   setTrackMuted(trackId, muted) {
-    const track = this.doc.tracks.find((t) => t.id === trackId);
-    if (!track) return;
-    track.muted = muted;
-    this.changed();
+    this.edit(muted ? "Mute track" : "Unmute track", (doc) => {
+      doc.tracks.find((t) => t.id === trackId).muted = muted;
+    }, { quiet: true });
+  }
+
+  moveTrack(trackId, index) {
+    this.edit("Reorder tracks", (doc) => moveTrack(doc, trackId, index));
   }
 
   removeTrack(trackId) {
     const index = this.doc.tracks.findIndex((t) => t.id === trackId && !t.clips.length);
     if (index < 0) return;
-    this.doc.tracks.splice(index, 1);
-    this.changed();
-    this.renderAll();
+    this.edit("Remove track", (doc) => doc.tracks.splice(index, 1));
   }
 
   updateMarker(index, mutate) {
-    mutate(this.doc.markers[index]);
-    this.changed();
-    this.renderAll();
+    this.edit("Change marker", (doc) => mutate(doc.markers[index]));
   }
 
   deleteMarker(index) {
-    this.doc.markers.splice(index, 1);
     this.selection = null;
-    this.changed();
-    this.renderAll();
+    this.edit("Delete marker", (doc) => doc.markers.splice(index, 1));
   }
 
   updateOutput(mutate) {
-    this.doc.output = { ...(this.doc.output || {}) };
-    mutate(this.doc.output);
-    this.changed();
-    this.renderAll();
+    this.edit("Change output", (doc) => {
+      doc.output = { ...(doc.output || {}) };
+      mutate(doc.output);
+    });
+    if (this.preview) this.preview.resize();
+  }
+
+  async duplicateProject() {
+    try {
+      await this.flushSave();
+      const copy = await api(`/api/projects/${this.projectId}/duplicate`, { method: "POST", body: {} });
+      window.location.assign(`/projects/${copy.id}/`);
+    } catch (error) {
+      notify(describeError(error), { kind: "error" });
+    }
   }
 
   assetAdded(asset) {
@@ -270,12 +432,41 @@ class Editor {
 
   // --- saving ----------------------------------------------------------------------------------
 
-  changed({ view = false } = {}) {
+  changed() {
     this.revision += 1;
-    if (this.saveState === "conflict") return;
+    if (this.saveState === "conflict") return this._setSaveState("conflict");
     this._setSaveState("dirty");
     clearTimeout(this.saveTimer);
-    this.saveTimer = setTimeout(() => this.save(), view ? VIEW_SAVE_DELAY_MS : SAVE_DELAY_MS);
+    this.saveTimer = setTimeout(() => this.save(), SAVE_DELAY_MS);
+  }
+
+  /**
+   * Playhead, zoom and track names are saved on their own (`PUT .../view`): no new version, so
+   * another tab scrubbing the same project never makes a conflict. Failures are retried quietly.
+   */
+  viewChanged() {
+    clearTimeout(this.viewTimer);
+    this.viewTimer = setTimeout(() => this.saveView(), VIEW_SAVE_DELAY_MS);
+  }
+
+  async saveView() {
+    clearTimeout(this.viewTimer);
+    if (this.viewSaving) {
+      this.viewAgain = true;
+      return this.viewSaving;
+    }
+    this.viewSaving = api(`/api/projects/${this.projectId}/view`, { method: "PUT", body: this.doc.view })
+      .catch((error) => {
+        if (error.status !== 404) this.viewTimer = setTimeout(() => this.saveView(), RETRY_DELAY_MS);
+      })
+      .finally(() => {
+        this.viewSaving = null;
+        if (this.viewAgain) {
+          this.viewAgain = false;
+          this.saveView();
+        }
+      });
+    return this.viewSaving;
   }
 
   async save() {
@@ -302,6 +493,7 @@ class Editor {
       this.version = project.version;
       this.savedDoc = clone(project.timeline);
       this.savedRevision = revision;
+      if (this.revision === revision) this.unsavedLabels = new Set();
       const hadProblems = this.problems.length > 0;
       this.problems = [];
       if (this.revision === revision) {
@@ -335,6 +527,7 @@ class Editor {
     if (this.saveState === "dirty" || this.saveState === "error") await this.save();
     else if (this.saving) await this.saving;
     if (this.saveState === "dirty") await this.save();
+    if (this.viewSaving || this.viewTimer) await this.saveView();
     return this.saveState === "saved";
   }
 
@@ -342,10 +535,14 @@ class Editor {
     try {
       const project = await api(`/api/projects/${this.projectId}/`);
       this._loadProject(project);
+      this.history.clear();
+      this._renderHistory();
       this.selection = null;
+      this.extraSelection = new Set();
       this.problems = [];
       this._setSaveState("saved");
       this.renderAll();
+      this.preview.invalidate();
       notify("Loaded the latest version of this project.");
     } catch (error) {
       notify(describeError(error), { kind: "error" });
@@ -370,8 +567,15 @@ class Editor {
     };
     this.statusElement.textContent = labels[state];
     this.statusElement.dataset.state = state;
+    const wasConflict = !this.conflictElement.hidden;
     this.conflictElement.hidden = state !== "conflict";
-    if (state === "conflict") this.conflictElement.querySelector("button").focus();
+    if (state === "conflict") {
+      const lost = [...this.unsavedLabels];
+      this.conflictElement.querySelector(".conflict-lost").textContent = lost.length
+        ? `Reloading drops what you did here since the last save: ${lost.slice(-6).join(", ")}${lost.length > 6 ? ` and ${lost.length - 6} more` : ""}.`
+        : "";
+      if (!wasConflict) this.conflictElement.querySelector("button").focus();
+    }
   }
 
   _renderProblems() {

@@ -41,10 +41,18 @@ export class RenderPanel {
       this.submit();
     });
     drawer.querySelector(".drawer-close").addEventListener("click", () => this.hide());
+    drawer.addEventListener("keydown", (event) => {
+      if (event.key === "Escape") {
+        event.preventDefault();
+        this.hide();
+      }
+    });
+    this.drawnKey = null;
+    this.logOpen = null; // what the person chose for the messages list; null: open while rendering
     this.body = drawer.querySelector(".drawer-body");
     this.connection = drawer.querySelector(".connection");
     this.toggle = document.getElementById("show-renders");
-    if (this.toggle) this.toggle.addEventListener("click", () => this.show());
+    if (this.toggle) this.toggle.addEventListener("click", () => this.show({ focus: true }));
   }
 
   async load() {
@@ -74,7 +82,7 @@ export class RenderPanel {
       const data = await api(`/api/projects/${this.editor.projectId}/renders`, { method: "POST", body: { preset } });
       if (!data.created) notify("This project is already rendering; showing that render.");
       this.recent = [data.job, ...this.recent.filter((job) => job.id !== data.job.id)];
-      this.watch(data.job);
+      this.watch(data.job, { focus: true });
     } catch (error) {
       if (error.code === "INVALID_TIMELINE" && error.errors && error.errors.length) {
         this.editor.showProblems(error.errors, { sent: this.editor.savedDoc });
@@ -88,7 +96,7 @@ export class RenderPanel {
     }
   }
 
-  watch(job, { open = true } = {}) {
+  watch(job, { open = true, focus = false } = {}) {
     if (this.watcher) this.watcher.stop();
     this.job = job;
     this.watcher = new JobWatcher(job.id, {
@@ -101,17 +109,22 @@ export class RenderPanel {
     });
     this.watcher.start(job);
     this.draw();
-    if (open) this.show();
+    if (open) this.show({ focus });
     clearInterval(this.ticker);
     this.ticker = setInterval(() => {
       if (this.job && ACTIVE.has(this.job.status)) this._drawTimes();
     }, 1000);
   }
 
-  show() {
+  show({ focus = false } = {}) {
     this.drawer.hidden = false;
     document.body.classList.add("drawer-open");
     this._updateToggle();
+    if (focus) {
+      const title = this.drawer.querySelector("#drawer-title");
+      title.setAttribute("tabindex", "-1");
+      title.focus();
+    }
   }
 
   hide() {
@@ -141,14 +154,60 @@ export class RenderPanel {
     this.connection.dataset.state = connection;
   }
 
+  /**
+   * Progress events arrive up to 4 times a second: they update the drawn parts in place. The drawer is
+   * rebuilt only when the job, its status or the list of renders changes, so the result player, the
+   * open/closed messages list and the focus survive the updates.
+   */
   draw() {
     const job = this.job;
     this._updateToggle();
     this._drawConnection();
     if (!job) return;
+    const result = job.result ? `${job.result.download_url}|${job.result.thumbnail_url}|${job.result.checksum}` : "";
+    const key = `${job.id}|${job.status}|${Boolean(job.cancel_requested)}|${this.recent.length}|${result}`;
+    if (key === this.drawnKey && this._update(job)) return;
+    this.drawnKey = key;
+    this._rebuild(job);
+  }
+
+  _progress(job) {
     const percent = Math.max(0, Math.min(100, Number(job.progress) || 0));
     const shown = job.status === "SUCCEEDED" ? 100 : percent;
     const status = `${statusLabel(job.status)}${ACTIVE.has(job.status) && job.phase ? ` · ${phaseLabel(job.phase)}` : ""}`;
+    return { shown, status };
+  }
+
+  _update(job) {
+    const bar = this.body.querySelector(".job-progress .bar");
+    if (!bar) return false;
+    const { shown, status } = this._progress(job);
+    bar.setAttribute("aria-valuenow", String(Math.round(shown)));
+    bar.setAttribute("aria-valuetext", `${Math.floor(shown)} %, ${status}`);
+    bar.querySelector(".bar-fill").style.width = `${shown}%`;
+    this.body.querySelector(".job-percent").textContent = `${Math.floor(shown)} %`;
+    this.body.querySelector(".job-phase").textContent = ACTIVE.has(job.status) ? phaseLabel(job.phase) : "";
+    const message = this.body.querySelector(".job-message");
+    if (message.textContent !== (job.message || "")) message.textContent = job.message || "";
+    const log = (this.watcher ? this.watcher.log : []).slice(-30);
+    const list = this.body.querySelector(".job-log");
+    if (log.length && !list) return false;
+    if (list) {
+      list.replaceChildren(...this._logItems(log));
+      this.body.querySelector(".job-log-box summary").textContent = `Messages (${log.length})`;
+    }
+    this._drawTimes();
+    return true;
+  }
+
+  _logItems(log) {
+    return log.map((entry) => h("li", {},
+      entry.phase ? h("span", { class: "muted small" }, `${phaseLabel(entry.phase)}: `) : null, entry.message));
+  }
+
+  _rebuild(job) {
+    const keepVideo = this.body.querySelector("video.result-video");
+    const { shown, status } = this._progress(job);
     const parts = [
       h("p", { class: `job-status status-${job.status}`, dataset: { status: job.status } },
         h("span", { class: `badge status-${job.status}` }, statusLabel(job.status)),
@@ -180,13 +239,24 @@ export class RenderPanel {
     }
     if (job.status === "CANCELED") parts.push(h("p", { class: "job-canceled" }, "This render was canceled."));
     parts.push(actions);
-    if (job.status === "SUCCEEDED" && job.result) parts.push(this._result(job));
+    if (job.status === "SUCCEEDED" && job.result) {
+      const section = this._result(job);
+      // Same result as before: keep its player (and where it was playing) instead of a new one.
+      const fresh = section.querySelector("video");
+      if (keepVideo && keepVideo.getAttribute("src") === fresh.getAttribute("src")) {
+        if (fresh.getAttribute("poster")) keepVideo.setAttribute("poster", fresh.getAttribute("poster"));
+        fresh.replaceWith(keepVideo);
+      }
+      parts.push(section);
+    }
     const log = (this.watcher ? this.watcher.log : []).slice(-30);
     if (log.length) {
-      parts.push(h("details", { class: "job-log-box", open: ACTIVE.has(job.status) },
+      const details = h("details", { class: "job-log-box", open: this.logOpen ?? ACTIVE.has(job.status) },
         h("summary", {}, `Messages (${log.length})`),
-        h("ol", { class: "job-log" }, log.map((entry) => h("li", {},
-          entry.phase ? h("span", { class: "muted small" }, `${phaseLabel(entry.phase)}: `) : null, entry.message)))));
+        h("ol", { class: "job-log" }, this._logItems(log)));
+      // A click is the person's choice; `toggle` also fires for the `open` set here.
+      details.querySelector("summary").addEventListener("click", () => { this.logOpen = !details.open; });
+      parts.push(details);
     }
     if (this.recent.length > 1) parts.push(this._recentList());
     this.body.replaceChildren(...parts);

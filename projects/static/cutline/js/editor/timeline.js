@@ -3,7 +3,8 @@
 
 import { formatTimecode } from "../format.js";
 import { h } from "../ui.js";
-import { clipLength, r6, snapStart } from "./model.js";
+import { trimLimit } from "./edit.js";
+import { clipEnd, clipLength, r6, snapStart } from "./model.js";
 
 export const BASE_PX_PER_SECOND = 60;
 export const MIN_ZOOM = 0.1;
@@ -65,7 +66,9 @@ export class TimelineView {
       this.canvas.append(h("p", { class: "tl-empty" },
         "No tracks yet. Add media from the bin, or add a text clip or a track above."));
     }
-    doc.tracks.forEach((track, index) => this.canvas.append(this._track(track, index, laneWidth, assets)));
+    // Listed top to bottom as they stack: the last track of the document is drawn on top, so it comes first.
+    doc.tracks.map((track, index) => this._track(track, index, laneWidth, assets)).reverse()
+      .forEach((row) => this.canvas.append(row));
     const time = Number((doc.view || {}).current_time) || 0;
     this.canvas.append(h("div", { class: "tl-playhead", style: { left: `${HEAD_WIDTH + time * pps}px` },
       "aria-hidden": "true" }));
@@ -103,9 +106,13 @@ export class TimelineView {
     });
     ruler.addEventListener("pointerdown", (event) => {
       if (event.button !== 0) return;
-      // Seeking redraws the ruler, so the gesture is followed on the window, not on this element.
-      const left = ruler.getBoundingClientRect().left;
-      const seek = (clientX) => this.editor.setTime(Math.max(0, (clientX - left) / this.pps));
+      // Seeking redraws the ruler and may scroll the view, so the gesture is followed on the window and
+      // the time is read from the (persistent) canvas's position at each move: the playhead stays under
+      // the pointer even when the view scrolls under it.
+      const seek = (clientX) => {
+        const left = this.canvas.getBoundingClientRect().left + HEAD_WIDTH;
+        this.editor.setTime(Math.max(0, (clientX - left) / this.pps));
+      };
       const move = (e) => seek(e.clientX);
       const up = () => {
         window.removeEventListener("pointermove", move);
@@ -125,20 +132,51 @@ export class TimelineView {
   _track(track, index, laneWidth, assets) {
     const editor = this.editor;
     const kindLabel = { video: "Video", audio: "Audio", text: "Text" }[track.kind] || track.kind;
-    const head = h("div", { class: "tl-head" },
-      h("span", { class: `tl-track-name kind-${track.kind}` }, `${kindLabel} ${track.id}`));
-    if (track.kind !== "text") {
-      head.append(h("label", { class: "tl-mute" },
-        h("input", { type: "checkbox", checked: Boolean(track.muted),
-          onchange: (event) => editor.setTrackMuted(track.id, event.target.checked) }),
-        " Mute"));
-    }
-    if (!track.clips.length) {
-      head.append(h("button", { type: "button", class: "link small", "aria-label": `Remove empty track ${track.id}`,
-        onclick: () => editor.removeTrack(track.id) }, "Remove"));
-    }
-    const lane = h("div", { class: `tl-lane lane-${track.kind}`, style: { width: `${laneWidth}px` },
-      dataset: { trackId: track.id, trackKind: track.kind }, role: "list", "aria-label": `Track ${track.id}` });
+    const state = editor.trackState(track.id);
+    const name = state.name || `${kindLabel} ${track.id}`;
+    const count = editor.doc.tracks.length;
+    const toggle = (label, key, pressed, title) => h("button", { type: "button", class: `tl-toggle small${pressed ? " on" : ""}`,
+      "aria-pressed": pressed ? "true" : "false", "aria-label": `${title} ${name}`, title: `${title} ${name}`,
+      onclick: () => (key === "muted" ? editor.setTrackMuted(track.id, !pressed) : editor.setTrackState(track.id, { [key]: !pressed })) },
+    label);
+    const nameInput = h("input", { class: "tl-track-name-input", value: name, "aria-label": `Name of track ${track.id}`,
+      dataset: { trackName: track.id } });
+    nameInput.addEventListener("change", () => editor.setTrackState(track.id, { name: nameInput.value.trim() }));
+    nameInput.addEventListener("keydown", (event) => { if (event.key === "Enter") nameInput.blur(); });
+    const head = h("div", { class: `tl-head kind-${track.kind}`, draggable: "true", dataset: { trackId: track.id } },
+      h("span", { class: `tl-track-kind kind-${track.kind}`, "aria-hidden": "true" }, kindLabel[0]),
+      nameInput,
+      h("div", { class: "tl-track-tools" },
+        track.kind !== "text" ? toggle("M", "muted", Boolean(track.muted), "Mute") : null,
+        track.kind !== "text" ? toggle("S", "solo", Boolean(state.solo), "Solo") : null,
+        track.kind !== "audio" ? toggle("H", "hidden", Boolean(state.hidden), "Hide in preview") : null,
+        toggle("L", "locked", Boolean(state.locked), "Lock"),
+        h("button", { type: "button", class: "tl-toggle small", disabled: index === 0, "aria-label": `Move ${name} down`,
+          title: "Move down (drawn earlier)", onclick: () => editor.moveTrack(track.id, index - 1) }, "↓"),
+        h("button", { type: "button", class: "tl-toggle small", disabled: index === count - 1, "aria-label": `Move ${name} up`,
+          title: "Move up (drawn on top)", onclick: () => editor.moveTrack(track.id, index + 1) }, "↑"),
+        !track.clips.length ? h("button", { type: "button", class: "tl-toggle small", "aria-label": `Remove empty track ${track.id}`,
+          title: "Remove this empty track", onclick: () => editor.removeTrack(track.id) }, "×") : null));
+    head.addEventListener("dragstart", (event) => {
+      if (event.target !== head) return;
+      event.dataTransfer.setData("application/x-cutline-track", track.id);
+      event.dataTransfer.effectAllowed = "move";
+    });
+    head.addEventListener("dragover", (event) => {
+      if (![...event.dataTransfer.types].includes("application/x-cutline-track")) return;
+      event.preventDefault();
+      head.classList.add("drop-target");
+    });
+    head.addEventListener("dragleave", () => head.classList.remove("drop-target"));
+    head.addEventListener("drop", (event) => {
+      const moving = event.dataTransfer.getData("application/x-cutline-track");
+      if (!moving) return;
+      event.preventDefault();
+      editor.moveTrack(moving, index);
+    });
+    const lane = h("div", { class: `tl-lane lane-${track.kind}${state.hidden ? " is-hidden" : ""}${state.locked ? " is-locked" : ""}`,
+      style: { width: `${laneWidth}px` },
+      dataset: { trackId: track.id, trackKind: track.kind }, role: "list", "aria-label": `Track ${name}` });
     lane.addEventListener("dragover", (event) => {
       if (![...event.dataTransfer.types].includes("application/x-cutline-asset")) return;
       event.preventDefault();
@@ -157,7 +195,8 @@ export class TimelineView {
       if (event.target === lane) editor.select(null);
     });
     for (const clip of track.clips) lane.append(this._clip(track, clip, assets.get(clip.asset_id)));
-    return h("div", { class: "tl-row tl-track", dataset: { trackIndex: String(index) } }, head, lane);
+    return h("div", { class: "tl-row tl-track",
+      dataset: { trackIndex: String(index), trackId: track.id } }, head, lane);
   }
 
   _clip(track, clip, asset) {
@@ -165,10 +204,11 @@ export class TimelineView {
     const length = clipLength(clip, asset);
     const width = Math.max(6, length * pps);
     const selected = this.editor.selection && this.editor.selection.clipId === clip.id;
+    const picked = selected || this.editor.extraSelection.has(clip.id);
     const problems = this.editor.problems.filter((p) => p.clipId === clip.id);
     const label = clipLabel(clip, asset);
     const element = h("div", {
-      class: `tl-clip clip-${track.kind}${selected ? " selected" : ""}${problems.length ? " has-error" : ""}`,
+      class: `tl-clip clip-${track.kind}${picked ? " selected" : ""}${problems.length ? " has-error" : ""}`,
       style: { left: `${Number(clip.start) * pps}px`, width: `${width}px` },
       role: "listitem",
       tabindex: "0",
@@ -198,11 +238,74 @@ export class TimelineView {
     }
     element.append(h("span", { class: "tl-clip-label" }, label));
     if (problems.length) element.append(h("span", { class: "tl-clip-error", "aria-hidden": "true" }, "!"));
+    for (const edge of ["start", "end"]) {
+      const handle = h("span", { class: `tl-trim tl-trim-${edge}`, "aria-hidden": "true", title: `Drag to trim the ${edge}` });
+      handle.addEventListener("pointerdown", (event) => this._startTrim(event, clip, edge, element));
+      element.append(handle);
+    }
     element.addEventListener("pointerdown", (event) => this._startDrag(event, track, clip, asset, element));
-    element.addEventListener("click", () => {
-      if (!this.drag || !this.drag.moved) this.editor.select({ clipId: clip.id });
+    element.addEventListener("click", (event) => {
+      if (!this.drag || !this.drag.moved) this.editor.select({ clipId: clip.id }, { add: event.shiftKey || event.ctrlKey || event.metaKey });
     });
     return element;
+  }
+
+  /** Every clip edge and the playhead: where trims and moves snap. */
+  _snapEdges(except) {
+    const edges = [0, Number(this.editor.doc.view.current_time) || 0];
+    for (const track of this.editor.doc.tracks) {
+      for (const other of track.clips) {
+        if (other === except) continue;
+        edges.push(Number(other.start), clipEnd(other, this.editor.assets.get(other.asset_id)));
+      }
+    }
+    return edges;
+  }
+
+  _startTrim(event, clip, edge, element) {
+    if (event.button !== 0) return;
+    event.stopPropagation();
+    event.preventDefault();
+    const editor = this.editor;
+    const pps = this.pps;
+    const asset = editor.assets.get(clip.asset_id);
+    const startX = event.clientX;
+    const original = edge === "start" ? Number(clip.start) : clipEnd(clip, asset);
+    const edges = this._snapEdges(clip);
+    const badge = h("span", { class: "tl-trim-badge", role: "status" });
+    element.append(badge);
+    element.classList.add("trimming");
+    this.drag = { moved: false };
+    const drag = this.drag;
+    let result = null;
+    const move = (e) => {
+      drag.moved = true;
+      result = trimLimit(editor.doc, clip.id, edge, original + (e.clientX - startX) / pps, editor.assets,
+        { fps: editor.fps, tolerance: 8 / pps, edges, ripple: editor.ripple });
+      if (!result) return;
+      const start = edge === "start" ? result.time : Number(clip.start);
+      const end = edge === "end" ? result.time : clipEnd(clip, asset);
+      element.style.left = `${start * pps}px`;
+      element.style.width = `${Math.max(6, (end - start) * pps)}px`;
+      badge.textContent = `${edge === "start" ? "In" : "Out"} ${formatTimecode(result.time)} · ${(end - start).toFixed(2)} s`;
+      badge.classList.toggle("snapped", result.snapped);
+    };
+    const up = () => {
+      window.removeEventListener("pointermove", move);
+      window.removeEventListener("pointerup", up);
+      window.removeEventListener("pointercancel", up);
+      if (drag.moved && result && Math.abs(result.time - original) > 1e-6) {
+        editor.selection = { clipId: clip.id };
+        editor.trimClip(clip.id, edge, result.time);
+      } else {
+        badge.remove();
+        element.classList.remove("trimming");
+      }
+      setTimeout(() => { this.drag = null; }, 0);
+    };
+    window.addEventListener("pointermove", move);
+    window.addEventListener("pointerup", up);
+    window.addEventListener("pointercancel", up);
   }
 
   /** Frames of the asset's filmstrip sprite, each showing the source moment under it. */
@@ -281,6 +384,7 @@ export class TimelineView {
     const editor = this.editor;
     const clipId = event.target.dataset ? event.target.dataset.clipId : null;
     const step = event.shiftKey ? 1 : 0.1;
+    const frame = 1 / editor.fps;
     if (clipId) {
       const found = editor.findClip(clipId);
       if (!found) return;
@@ -298,14 +402,21 @@ export class TimelineView {
       return;
     }
     const time = Number((editor.doc.view || {}).current_time) || 0;
-    if (event.key === "ArrowLeft") editor.setTime(Math.max(0, time - step));
-    else if (event.key === "ArrowRight") editor.setTime(time + step);
-    else if (event.key === "Home") editor.setTime(0);
-    else if (event.key === "End") editor.setTime(editor.length());
+    if (event.key === "ArrowLeft") editor.setTime(Math.max(0, time - (event.shiftKey ? 1 : frame)));
+    else if (event.key === "ArrowRight") editor.setTime(time + (event.shiftKey ? 1 : frame));
     else if (event.key === "+" || event.key === "=") editor.setZoom(this.zoom * 1.25);
     else if (event.key === "-") editor.setZoom(this.zoom * 0.8);
     else return;
     event.preventDefault();
+  }
+
+  /** While playing: move the playhead without redrawing the tracks. */
+  movePlayhead(time) {
+    const line = this.canvas.querySelector(".tl-playhead");
+    if (line) line.style.left = `${HEAD_WIDTH + time * this.pps}px`;
+    const corner = this.canvas.querySelector(".tl-corner");
+    if (corner) corner.textContent = formatTimecode(time);
+    this.scrollToTime(time);
   }
 
   scrollToTime(time) {

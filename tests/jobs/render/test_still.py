@@ -1,0 +1,86 @@
+"""`GET /api/projects/{id}/still`: one exact frame, made by the renderer's own compiler and graph."""
+
+from __future__ import annotations
+
+import io
+import subprocess
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from jobs.render.media import ffmpeg_exe
+from jobs.render.still import still_frame_index
+from tests.factories import ProjectFactory, timeline_using, video_asset
+
+
+def psnr(a: np.ndarray, b: np.ndarray) -> float:
+    mse = float(np.mean((a.astype(np.float64) - b.astype(np.float64)) ** 2))
+    return 99.0 if mse == 0 else 10 * np.log10(255.0**2 / mse)
+
+
+def source_frame(path, at: float, size: tuple[int, int]) -> np.ndarray:
+    picked = f"select=eq(n\\,{round(at * 30)}),scale={size[0]}:{size[1]}"
+    raw = subprocess.run(
+        [ffmpeg_exe(), "-v", "error", "-i", str(path), "-vf", picked,
+         "-frames:v", "1", "-f", "rawvideo", "-pix_fmt", "rgb24", "-"], check=True, capture_output=True).stdout
+    return np.frombuffer(raw, np.uint8).reshape(size[1], size[0], 3)
+
+
+def test_frames_are_shown_from_their_start():
+    assert still_frame_index(0.0, 30, 60) == 0
+    assert still_frame_index(1.0, 30, 60) == 30
+    assert still_frame_index(1.0 - 1e-9, 30, 60) == 30  # float noise does not step back a frame
+    assert still_frame_index(9.0, 30, 60) == 59
+
+
+@pytest.mark.parametrize("at", [0.5, 1.5])
+def test_the_still_is_the_frame_at_that_time(owner_client, owner, at):
+    video = video_asset(owner, seconds=2.0, name="pattern.mp4")
+    project = ProjectFactory(owner=owner, timeline=timeline_using(video=video, width=320, height=180))
+
+    response = owner_client.get(f"/api/projects/{project.id}/still", {"t": at, "width": 320})
+
+    assert response.status_code == 200, response.content
+    assert response["Content-Type"] == "image/jpeg"
+    picture = np.asarray(Image.open(io.BytesIO(response.content)).convert("RGB"))
+    assert picture.shape == (180, 320, 3)
+    # The frame itself scores ~27 dB (JPEG and the render's colour conversions); its neighbours ~19.5 dB.
+    assert psnr(picture, source_frame(video.file.path, at, (320, 180))) >= 24
+    for neighbour in (-1, 1):
+        assert psnr(picture, source_frame(video.file.path, at + neighbour / 30, (320, 180))) < 24
+
+
+def test_the_still_keeps_a_portrait_shape(owner_client, owner):
+    video = video_asset(owner, seconds=1.0, name="pattern.mp4")
+    project = ProjectFactory(owner=owner, timeline=timeline_using(video=video, width=360, height=640, title="Hi"))
+
+    response = owner_client.get(f"/api/projects/{project.id}/still", {"t": 0.2, "width": 180})
+
+    assert response.status_code == 200, response.content
+    assert Image.open(io.BytesIO(response.content)).size == (180, 320)
+
+
+def test_bad_parameters_name_the_field(owner_client, owner):
+    project = ProjectFactory(owner=owner)
+
+    response = owner_client.get(f"/api/projects/{project.id}/still", {"t": "soon"})
+
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["attr"] == "t"
+
+
+def test_an_empty_timeline_shows_its_background(owner_client, owner):
+    project = ProjectFactory(owner=owner)
+
+    response = owner_client.get(f"/api/projects/{project.id}/still", {"t": 0, "width": 64})
+
+    assert response.status_code == 200
+    picture = np.asarray(Image.open(io.BytesIO(response.content)).convert("RGB"))
+    assert picture.shape == (36, 64, 3) and picture.mean() < 8
+
+
+def test_another_users_still_is_404(stranger_client, owner):
+    project = ProjectFactory(owner=owner)
+
+    assert stranger_client.get(f"/api/projects/{project.id}/still", {"t": 0}).status_code == 404
