@@ -11,6 +11,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
 from config.env import env_bool, env_choice, env_float, env_int, env_list, env_str
+from config.storage import storage_backend_from_env
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -209,7 +210,8 @@ MEDIA_URL = "/media/"  # never served directly: files go out through owner-check
 STATIC_URL = "/static/"
 STATIC_ROOT = Path(env_str("STATIC_ROOT", str(VAR_DIR / "static")))
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # Local files under MEDIA_ROOT, or S3-compatible object storage: see config/storage.py.
+    "default": storage_backend_from_env(),
     "staticfiles": {
         "BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"
         if not DEBUG
@@ -248,6 +250,9 @@ RENDER_HEARTBEAT_INTERVAL = env_float("RENDER_HEARTBEAT_INTERVAL", 5.0, minimum=
 RENDER_SWEEP_INTERVAL = env_float("RENDER_SWEEP_INTERVAL", 5.0, minimum=0.2)
 # Local scratch space for renders in progress (one directory per job attempt, removed on every exit).
 RENDER_WORK_DIR = Path(env_str("RENDER_WORK_DIR", str(VAR_DIR / "render-work")))
+# Inputs fetched from object storage, kept by content hash for the next render on this machine (LRU, bounded).
+RENDER_INPUT_CACHE_DIR = Path(env_str("RENDER_INPUT_CACHE_DIR", str(VAR_DIR / "input-cache")))
+RENDER_INPUT_CACHE_MB = env_int("RENDER_INPUT_CACHE_MB", 2048, minimum=0)
 
 # --- Realtime -------------------------------------------------------------------------------------------
 REALTIME_TICKET_TTL = env_int("REALTIME_TICKET_TTL", 60, minimum=5)

@@ -4,7 +4,7 @@ from functools import wraps
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
@@ -14,6 +14,7 @@ from django_rq.admin import QueueAdmin
 from django_rq.models import Dashboard
 
 from config.exceptions import CutlineError
+from config.http_range import ranged_file_response
 from jobs import services
 from jobs.models import RenderJob
 
@@ -221,5 +222,6 @@ class RenderJobAdmin(admin.ModelAdmin):
             raise PermissionDenied
         if not job.has_result:
             raise Http404("This render has no result.")
-        return FileResponse(job.result_file.open("rb"), as_attachment=True, filename=f"render-{job.id}.mp4",
-                            content_type="video/mp4")
+        # Streamed with Range from whichever storage holds it (S3File.open would download it whole first).
+        return ranged_file_response(request, job.result_file, as_attachment=True, filename=f"render-{job.id}.mp4",
+                                    content_type="video/mp4")
