@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "projects",
     "jobs",
     "realtime",
+    "uploads",
 ]
 
 MIDDLEWARE = [
@@ -225,6 +226,9 @@ MEDIA_MAX_UPLOAD_MB = env_int("MEDIA_MAX_UPLOAD_MB", 500, minimum=1)
 MEDIA_PROBE_TIMEOUT = env_float("MEDIA_PROBE_TIMEOUT", 30.0, minimum=1.0)
 MEDIA_FFPROBE_PATH = env_str("MEDIA_FFPROBE_PATH", shutil.which("ffprobe") or "/usr/bin/ffprobe")
 MEDIA_FILMSTRIP_FRAMES = env_int("MEDIA_FILMSTRIP_FRAMES", 10, minimum=1, maximum=50)
+# Resumable (tus) uploads: the most one PATCH may carry, and how long an untouched unfinished upload is kept.
+UPLOAD_MAX_CHUNK_MB = env_int("UPLOAD_MAX_CHUNK_MB", 8, minimum=1, maximum=64)
+UPLOAD_EXPIRY_HOURS = env_int("UPLOAD_EXPIRY_HOURS", 24, minimum=1)
 # Uploads larger than this go to a temporary file instead of memory.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
