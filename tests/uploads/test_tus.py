@@ -1,4 +1,4 @@
-"""Resumable uploads over tus 1.0: the protocol's answers, and a client nobody here wrote (tuspy) against a real server."""
+"""Resumable uploads over tus 1.0: the protocol's answers, and a client nobody here wrote (tuspy) on a real server."""
 
 from __future__ import annotations
 
