@@ -129,7 +129,7 @@ def start_daphne(env: dict[str, str], log_dir: Path, port: int | None = None) ->
     port = port or free_port()
     proc = spawn(
         "daphne",
-        [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "config.asgi:application"],
+        [sys.executable, "-m", "config.web", "-b", "127.0.0.1", "-p", str(port), "config.asgi:application"],
         env,
         log_dir,
     )
