@@ -16,13 +16,8 @@ from config.api import HideForeignObjectsMixin
 from config.http_range import ranged_file_response
 from jobs import selectors, services
 from jobs.models import RenderJob
-from jobs.serializers import (
-    JobListFilterSerializer,
-    JobSerializer,
-    RenderSubmitSerializer,
-    job_representation,
-    published_representation,
-)
+from jobs.representation import job_representation, published_representation
+from jobs.serializers import JobListFilterSerializer, JobSerializer, RenderSubmitSerializer
 from projects.models import Project
 
 _SUBMITTED = inline_serializer(

@@ -8,8 +8,8 @@ from django.shortcuts import render
 from django.urls import path
 from django.views.decorators.csrf import ensure_csrf_cookie
 
+from jobs.labels import STATUS_LABELS
 from projects.models import Project
-from projects.pages import STATUS_LABELS
 
 
 @login_required

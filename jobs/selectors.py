@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import OuterRef, QuerySet, Subquery
+from django.utils import timezone
+from django.utils.timesince import timesince
 
+from config.wire import job_thumbnail_url
+from jobs.labels import STATUS_LABELS
 from jobs.models import JobEvent, RenderJob
-from jobs.serializers import job_representation
+from jobs.representation import job_representation
+from projects.models import Project
+from projects.timeline import timeline_duration
 from realtime.events import event_snapshot
 
 SNAPSHOT_LOG_SIZE = 50
@@ -65,3 +73,43 @@ def project_published_job(*, project) -> RenderJob | None:
         .order_by("-finished_at")
         .first()
     )
+
+
+@dataclass
+class ProjectCard:
+    project: Project
+    duration: float
+    last_job: RenderJob | None
+    poster_url: str | None
+
+    @property
+    def updated_label(self) -> str:
+        if timezone.now() - self.project.updated_at < timedelta(minutes=1):
+            return "updated just now"
+        return f"updated {timesince(self.project.updated_at)} ago"
+
+    @property
+    def status_label(self) -> str:
+        return STATUS_LABELS.get(self.last_job.status, self.last_job.status) if self.last_job else ""
+
+
+def project_cards(*, user) -> list[ProjectCard]:
+    """The user's projects, newest first, each with its newest render and the newest render's poster."""
+    jobs = RenderJob.objects.filter(project=OuterRef("pk")).order_by("-created_at")
+    with_poster = jobs.filter(status=RenderJob.Status.SUCCEEDED, result_purged_at__isnull=True).exclude(poster="")
+    projects = list(
+        Project.objects.visible_to(user)
+        .annotate(last_job_id=Subquery(jobs.values("id")[:1]), poster_job_id=Subquery(with_poster.values("id")[:1]))
+        .order_by("-updated_at")
+    )
+    job_ids = {p.last_job_id for p in projects if p.last_job_id}
+    last_jobs = RenderJob.objects.in_bulk(job_ids)
+    return [
+        ProjectCard(
+            project=project,
+            duration=timeline_duration(project.timeline),
+            last_job=last_jobs.get(project.last_job_id),
+            poster_url=job_thumbnail_url(project.poster_job_id) if project.poster_job_id else None,
+        )
+        for project in projects
+    ]

@@ -7,73 +7,7 @@ from typing import Any
 from rest_framework import serializers
 
 from jobs.models import RenderJob
-from realtime.events import iso, result_download_url
-
-
-def _number(value: float | None) -> float | int | None:
-    """30.0 → 30: whole numbers are written as the contract writes them."""
-    if value is None:
-        return None
-    return int(value) if float(value).is_integer() else value
-
-
-def job_thumbnail_url(job_id) -> str:
-    return f"/api/jobs/{job_id}/thumbnail"
-
-
-def job_result(job: RenderJob) -> dict[str, Any] | None:
-    if not job.has_result:
-        return None
-    return {
-        "download_url": result_download_url(job.id),
-        "checksum": f"sha256:{job.result_sha256}",
-        "size_bytes": job.result_size_bytes,
-        "duration": job.result_duration,
-        "width": job.result_width,
-        "height": job.result_height,
-        "thumbnail_url": job_thumbnail_url(job.id) if job.poster else None,
-    }
-
-
-def job_representation(job: RenderJob) -> dict[str, Any]:
-    """The contract's job object, used by the REST API, snapshots and the pages alike."""
-    return {
-        "id": str(job.id),
-        "project_id": str(job.project_id),
-        "status": job.status,
-        "phase": job.phase,
-        "progress": round(job.progress, 2),
-        "message": job.message,
-        "preset": job.preset,
-        "output": {"width": job.output_width, "height": job.output_height, "fps": _number(job.output_fps)},
-        "attempt": job.attempt,
-        "error_code": job.error_code or None,
-        "error_message": job.error_message or None,
-        "result": job_result(job),
-        "created_at": iso(job.created_at),
-        "started_at": iso(job.started_at),
-        "finished_at": iso(job.finished_at),
-        "updated_at": iso(job.updated_at),
-        "events_url": f"/api/jobs/{job.id}/events",
-        "ws_url": f"/ws/jobs/{job.id}",
-        # Additions beyond v1 (add, never rename):
-        "cancel_requested": job.cancel_requested,
-        "retry_of": str(job.retry_of_id) if job.retry_of_id else None,
-    }
-
-
-def published_representation(job: RenderJob | None) -> dict[str, Any]:
-    """`GET /api/projects/{id}/published`: the newest succeeded render whose result is still kept."""
-    if job is None:
-        return {"published": False}
-    return {
-        "published": True,
-        "download_url": result_download_url(job.id),
-        "thumbnail_url": job_thumbnail_url(job.id) if job.poster else None,
-        "duration": job.result_duration,
-        "published_at": iso(job.finished_at),
-        "job_id": str(job.id),
-    }
+from jobs.representation import job_representation
 
 
 class JobOutputSerializer(serializers.Serializer):

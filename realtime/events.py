@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING, Any
 from channels.layers import get_channel_layer
 from django.db import transaction
 
+from config.wire import iso, result_download_url
+
 if TYPE_CHECKING:
     from jobs.models import RenderJob
 
@@ -41,17 +43,6 @@ def group_for_job(job_id) -> str:
 
 def group_for_owner(owner_id) -> str:
     return f"owner.{owner_id}"
-
-
-def iso(moment: datetime | None) -> str | None:
-    """ISO 8601 UTC with `Z`, as the contract writes times."""
-    if moment is None:
-        return None
-    return moment.isoformat().replace("+00:00", "Z")
-
-
-def result_download_url(job_id) -> str:
-    return f"/api/jobs/{job_id}/result"
 
 
 def _base(event_type: str, job: RenderJob, *, seq: int, ts: datetime) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from typing import Any
 from channels.db import database_sync_to_async
 
 from jobs.models import RenderJob
+from jobs.selectors import job_events_after, job_snapshot
 from realtime.events import TERMINAL_TYPES
 
 
@@ -29,24 +30,18 @@ CATCH_UP_LIMIT = 1000
 
 def job_snapshot_for(*, user, job_id) -> dict[str, Any] | None:
     """The `job.snapshot` of one of the user's jobs; None when there is no such job for this user."""
-    from jobs.selectors import job_snapshot
-
     job = RenderJob.objects.visible_to(user).filter(pk=job_id).first()
     return None if job is None else job_snapshot(job=job)
 
 
 def active_job_snapshots(*, user) -> list[dict[str, Any]]:
     """One `job.snapshot` per PENDING/RUNNING job of the user, oldest first."""
-    from jobs.selectors import job_snapshot
-
     jobs = RenderJob.objects.visible_to(user).active().order_by("created_at")
     return [job_snapshot(job=job) for job in jobs]
 
 
 def stored_events(*, job_id, after: int, before: int | None = None) -> list[dict[str, Any]]:
     """The stored events of a job with `after < seq < before`, in order, as sent on the wire."""
-    from jobs.selectors import job_events_after
-
     events = job_events_after(job_id=job_id, seq=after)
     if before is not None:
         events = events.filter(seq__lt=before)
@@ -68,8 +63,6 @@ def stream_opening(*, job_id, last_event_id: int | None) -> StreamOpening:
     The job row is read before the events: if it is terminal then, its terminal event is already stored
     and the replay ends the stream; if it turns terminal in between, the replay carries that event.
     """
-    from jobs.selectors import job_snapshot
-
     job = RenderJob.objects.get(pk=job_id)
     if last_event_id is None:
         snapshot = job_snapshot(job=job)

@@ -9,7 +9,7 @@ import pytest
 
 from jobs import services
 from jobs.models import JobEvent, RenderJob
-from jobs.progress import ProgressReporter
+from jobs.services.progress import ProgressReporter
 from tests.factories import RenderJobFactory
 
 

@@ -83,7 +83,7 @@ def test_a_write_from_an_old_attempt_is_ignored():
 def test_cancel_of_a_pending_job_cancels_it_at_once(redis_conn, django_capture_on_commit_callbacks):
     job = RenderJobFactory()
     with django_capture_on_commit_callbacks(execute=True):
-        services._enqueue(job.id)
+        services.job_enqueue(job.id)
     assert str(job.id) in services.render_queue().get_job_ids()
     with django_capture_on_commit_callbacks(execute=True):
         services.job_cancel(job=job)
@@ -211,3 +211,24 @@ def test_tidy_keeps_the_running_attempts_scratch_dir_and_removes_the_rest(settin
         (path / ".render-x").mkdir(parents=True)
     assert services.work_dirs_tidy() == 2
     assert current.exists() and not any(p.exists() for p in stale)
+
+
+def test_only_transient_failures_are_requeued():
+    job = RenderJobFactory()
+    running(job)
+    result = services.job_requeue(job_id=job.id, attempt=1, error_code="RENDER_FAILED", reason="Broken encoder.")
+    assert result.status == "FAILED" and result.error_code == "RENDER_FAILED" and result.attempt == 1
+    assert "RENDER_FAILED" not in services.TRANSIENT and {"WORKER_LOST", "STORAGE_ERROR"} <= services.TRANSIENT
+
+
+def test_each_sweeper_pass_runs_even_when_an_earlier_one_fails(settings, tmp_path):
+    """Redis away breaks the enqueue pass; the scratch tidy after it still runs, and the failure is counted."""
+    settings.RENDER_WORK_DIR = tmp_path / "work"
+    RenderJobFactory(queued_at=timezone.now() - timedelta(minutes=1))  # the enqueue pass must ask Redis
+    leftover = settings.RENDER_WORK_DIR / f"{RenderJobFactory().id}.1"
+    leftover.mkdir(parents=True)
+    settings.RQ_QUEUES = {**settings.RQ_QUEUES, "render": {**settings.RQ_QUEUES["render"],
+                                                           "URL": "redis://127.0.0.1:1/0"}}
+    counts = services.sweep_run()
+    assert counts["failed"] == 1 and "enqueued" not in counts
+    assert counts["tidied"] == 1 and not leftover.exists()

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
+from pathlib import Path
 
 import pytest
 from django.utils import timezone
@@ -116,3 +118,17 @@ def test_main_navigation_marks_the_current_page(client, owner):
     client.force_login(owner)
     html = client.get("/jobs/").content.decode()
     assert re.search(r'<a href="/jobs/"\s+aria-current="page">Renders</a>', html)
+
+
+def test_labels_are_emitted_once_for_the_pages_javascript(client, owner):
+    """jobs/labels.py is the only table of labels: the page carries it as JSON and format.js repeats none."""
+    client.force_login(owner)
+    html = client.get("/jobs/").content.decode()
+    match = re.search(r'<script id="cutline-labels" type="application/json">(.*?)</script>', html, re.S)
+    assert match, "the labels JSON is missing from the page"
+    labels = json.loads(match.group(1))
+    assert labels["status"]["RUNNING"] == "Rendering" and labels["preset"]["full_hd"] == "Full HD 1080p"
+    assert labels["phase"]["QUEUED"] == "Waiting for a worker"
+    format_js = (Path(__file__).resolve().parents[2] / "projects/static/cutline/js/format.js").read_text()
+    for text in ("Rendering", "Full HD 1080p", "Waiting for a worker"):
+        assert text not in format_js

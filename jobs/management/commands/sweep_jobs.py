@@ -21,12 +21,7 @@ PURGE_EVERY_SECONDS = 3600
 
 def sweep_once() -> dict[str, int]:
     """One pass: lost workers, overdue cancels, jobs missing from the queue, this machine's scratch dirs."""
-    return {
-        "recovered": services.lost_jobs_recover(),
-        "stopped": services.overdue_cancels_stop(),
-        "enqueued": services.unqueued_jobs_enqueue(),
-        "tidied": services.work_dirs_tidy(),
-    }
+    return services.sweep_run()
 
 
 class Command(BaseCommand):
@@ -49,15 +44,12 @@ class Command(BaseCommand):
         self.stdout.write(f"Sweeping render jobs every {interval:g} s.")
         while not stop.is_set():
             try:
-                counts = sweep_once()
-                if time.monotonic() - last_purge >= PURGE_EVERY_SECONDS:
-                    counts["purged"] = services.old_results_purge()
+                purge = time.monotonic() - last_purge >= PURGE_EVERY_SECONDS
+                counts = services.sweep_run(purge=purge)
+                if purge and "purged" in counts:
                     last_purge = time.monotonic()
                 if any(counts.values()):
                     logger.info("sweep: %s", ", ".join(f"{k} {v}" for k, v in counts.items() if v))
-            except Exception:
-                # Database or Redis briefly away: say so and try again next round.
-                logger.exception("sweep failed; retrying in %s s", interval)
             finally:
                 connections.close_all()
             if once:

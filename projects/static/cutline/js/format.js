@@ -43,28 +43,22 @@ export function formatRelative(iso, now = Date.now()) {
   return new Date(then).toLocaleDateString();
 }
 
-export const STATUS_LABELS = {
-  PENDING: "Waiting",
-  RUNNING: "Rendering",
-  SUCCEEDED: "Done",
-  FAILED: "Failed",
-  CANCELED: "Canceled",
-};
+// Status, phase and preset labels come from the server (jobs/labels.py), emitted once per page as
+// <script type="application/json" id="cutline-labels">; nothing here repeats them.
+function serverLabels() {
+  const node = typeof document !== "undefined" && document.getElementById("cutline-labels");
+  if (!node) return { status: {}, phase: {}, preset: {} };
+  try {
+    return JSON.parse(node.textContent);
+  } catch {
+    return { status: {}, phase: {}, preset: {} };
+  }
+}
 
-export const PHASE_LABELS = {
-  QUEUED: "Waiting for a worker",
-  PREPARE: "Preparing",
-  ENCODE: "Encoding",
-  FINALIZE: "Finishing",
-  DONE: "Done",
-};
-
-export const PRESET_LABELS = {
-  draft: "Draft (fast, small)",
-  hd: "HD 720p",
-  full_hd: "Full HD 1080p",
-  project: "Project settings",
-};
+const LABELS = serverLabels();
+export const STATUS_LABELS = LABELS.status;
+export const PHASE_LABELS = LABELS.phase;
+export const PRESET_LABELS = LABELS.preset;
 
 const ERROR_SENTENCES = {
   INVALID_TIMELINE: "The timeline has problems that must be fixed before it can be rendered.",

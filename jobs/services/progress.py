@@ -12,8 +12,8 @@ from typing import Any
 from django.conf import settings
 from django.db import connection
 
-from jobs import services
 from jobs.models import RenderJob
+from jobs.services import transitions as services
 
 logger = logging.getLogger(__name__)
 
