@@ -10,6 +10,9 @@ from __future__ import annotations
 from django.conf import settings
 from django.http import Http404
 from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import serializers
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -30,6 +33,17 @@ TUS_EXTENSIONS = "creation,termination,checksum"
 CHUNK_TYPE = "application/offset+octet-stream"
 EXPOSED = ("Location, Upload-Offset, Upload-Length, Upload-Metadata, Tus-Resumable, Tus-Version, Tus-Extension, "
            "Tus-Max-Size, Tus-Checksum-Algorithm, Cutline-Asset-Id")
+
+
+def _header(name: str, kind=OpenApiTypes.STR, *, required: bool = False, text: str = "") -> OpenApiParameter:
+    return OpenApiParameter(name, kind, OpenApiParameter.HEADER, required=required, description=text)
+
+
+TUS_HEADER = _header("Tus-Resumable", required=True, text="Always `1.0.0`.")
+_STATE = inline_serializer("ResumableUploadState", {
+    "id": serializers.UUIDField(), "length": serializers.IntegerField(), "offset": serializers.IntegerField(),
+    "asset_id": serializers.UUIDField(allow_null=True),
+})
 
 
 class _OptionsOpenOtherwiseAuthenticated(IsAuthenticated):
@@ -66,6 +80,13 @@ class _TusView(APIView):
 
 
 class UploadCreateView(_TusView):
+    @extend_schema(
+        summary="Start a resumable upload (tus 1.0 creation)", request=None,
+        parameters=[TUS_HEADER, _header("Upload-Length", OpenApiTypes.INT, required=True, text="Total bytes."),
+                    _header("Upload-Metadata", text="tus metadata: `filename <base64>,name <base64>`.")],
+        responses={201: OpenApiResponse(description="Created; `Location` is the upload's URL."),
+                   413: OpenApiResponse(description="Longer than the upload limit.")},
+    )
     def post(self, request: Request) -> Response:
         if "Upload-Defer-Length" in request.headers:
             raise UploadHeaderInvalid("Upload-Defer-Length", "Uploads of unknown length are not supported: send "
@@ -92,10 +113,22 @@ class UploadView(_TusView):
             response["Cutline-Asset-Id"] = str(upload.asset_id)
         return response
 
+    @extend_schema(summary="The upload's state (not part of tus); `asset_id` once complete",
+                   parameters=[TUS_HEADER], responses={200: _STATE})
     def get(self, request: Request, pk) -> Response:
         """Not part of tus: the upload's state as JSON, with the asset it became once complete."""
         return Response(services.upload_state(self._upload(request, pk)))
 
+    @extend_schema(
+        summary="Append a chunk at Upload-Offset (tus 1.0 core, checksum extension)",
+        request={"application/offset+octet-stream": OpenApiTypes.BINARY},
+        parameters=[TUS_HEADER, _header("Upload-Offset", OpenApiTypes.INT, required=True),
+                    _header("Upload-Checksum", text="`sha1|sha256|md5 <base64 digest>` of this chunk.")],
+        responses={204: OpenApiResponse(description="Stored; `Upload-Offset` is the new offset, "
+                                                     "`Cutline-Asset-Id` the asset once complete."),
+                   409: OpenApiResponse(description="Not at that offset."),
+                   460: OpenApiResponse(description="Checksum mismatch.")},
+    )
     def patch(self, request: Request, pk) -> Response:
         if request.content_type.split(";")[0].strip() != CHUNK_TYPE:
             raise UploadContentTypeInvalid
@@ -112,6 +145,8 @@ class UploadView(_TusView):
             response["Cutline-Asset-Id"] = str(upload.asset_id)
         return response
 
+    @extend_schema(summary="Abandon an upload and remove its parts (tus termination)", request=None,
+                   parameters=[TUS_HEADER], responses={204: None})
     def delete(self, request: Request, pk) -> Response:
         upload = self._upload(request, pk)
         if upload.asset_id:
