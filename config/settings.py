@@ -122,6 +122,9 @@ RQ_QUEUES = {
     "render": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": RENDER_JOB_TIMEOUT},
     "default": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 600},
 }
+# Cutline's worker: hands its job back on SIGTERM, stays registered through a Redis restart, tidies scratch.
+RQ = {"WORKER_CLASS": "jobs.worker.CutlineWorker"}
+RENDER_SCRATCH_TIDY_INTERVAL = env_float("RENDER_SCRATCH_TIDY_INTERVAL", 600.0, minimum=1.0)
 # The queue dashboard is mounted by jobs/admin.py for superusers only.
 RQ_SHOW_ADMIN_LINK = False
 
