@@ -265,6 +265,7 @@ RENDER_INPUT_CACHE_MB = env_int("RENDER_INPUT_CACHE_MB", 2048, minimum=0)
 
 # --- Realtime -------------------------------------------------------------------------------------------
 REALTIME_TICKET_TTL = env_int("REALTIME_TICKET_TTL", 60, minimum=5)
+REALTIME_REDIS_MAX_CONNECTIONS = env_int("REALTIME_REDIS_MAX_CONNECTIONS", 50, minimum=2)
 REALTIME_MAX_SOCKETS_PER_USER = env_int("REALTIME_MAX_SOCKETS_PER_USER", 20, minimum=1)
 REALTIME_PROGRESS_MAX_PER_SECOND = env_float("REALTIME_PROGRESS_MAX_PER_SECOND", 4.0, minimum=0.1)
 
