@@ -173,6 +173,7 @@ REALTIME_RESYNC_INTERVAL = env_float("REALTIME_RESYNC_INTERVAL", 10.0, minimum=0
 REALTIME_SSE_KEEPALIVE = env_float("REALTIME_SSE_KEEPALIVE", 15.0, minimum=0.5, maximum=15.0)
 # How long a stopping web process (SIGTERM) waits for requests in flight after closing sockets with 1012.
 WEB_STOP_GRACE = env_float("WEB_STOP_GRACE", 8.0, minimum=0.5, maximum=60.0)
+WEB_WS_HANDSHAKE_TIMEOUT = env_float("WEB_WS_HANDSHAKE_TIMEOUT", 30.0, minimum=1.0)
 # Python's cyclic GC in the web process: see config/asgi.py and docs/realtime.md (0 keeps Python's default).
 WEB_GC_GEN0_THRESHOLD = env_int("WEB_GC_GEN0_THRESHOLD", 100000, minimum=0)
 

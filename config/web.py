@@ -43,6 +43,7 @@ logger = logging.getLogger("cutline.web")
 CLOSE_SERVICE_RESTART = 1012
 BODY_CHUNK = 256 * 1024
 ENVELOPE_ALLOWANCE = 64 * 1024
+LISTEN_BACKLOG = 2048
 
 
 def body_limit(path: bytes) -> int:
@@ -253,6 +254,16 @@ class CutlineWebSocketFactory(WebSocketFactory):
 class CutlineServer(Server):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        # Twisted listens with a backlog of 50: when a stopped process's sockets all reconnect here at once,
+        # the rest of the burst would be dropped by the kernel and retried only after the client's timeout.
+        self.endpoints = [f"{endpoint}:backlog={LISTEN_BACKLOG}" if endpoint.startswith("tcp:")
+                          and "backlog=" not in endpoint else endpoint for endpoint in self.endpoints]
+        # In a reconnect storm a handshake waits behind others for the ticket check (Channels' database
+        # thread); daphne's 5 s limit then drops it and the client retries, adding to the storm.
+        from django.conf import settings
+
+        self.websocket_handshake_timeout = max(self.websocket_handshake_timeout, settings.WEB_WS_HANDSHAKE_TIMEOUT)
+        self.websocket_connect_timeout = max(self.websocket_connect_timeout, settings.WEB_WS_HANDSHAKE_TIMEOUT)
         self.ports: list = []
         self.stopping = False
 
