@@ -12,7 +12,8 @@ export REDIS_URL
 
 .PHONY: run test lint setup system-deps browser-deps clean
 
-# Debian packages the project needs: ffprobe (media probing) always, Chromium for the browser tests.
+# Debian packages the project needs: ffprobe (media probing), setpriv, redis-server (a test restarts its own),
+# Chromium for the browser tests.
 # Installed when missing and we may (root with apt-get); otherwise a clear message says what to install.
 apt_install = if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then echo "Installing Debian packages: $(1)"; (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(1) >/dev/null) || { echo "apt-get could not install $(1)"; exit 1; }; else echo "Cutline needs $(2). Install it with your package manager (Debian/Ubuntu: apt-get install $(1))."; exit 1; fi
 
@@ -27,6 +28,8 @@ setup: system-deps $(BIN)/.installed
 
 system-deps:
 	@command -v ffprobe >/dev/null 2>&1 || { $(call apt_install,ffmpeg,ffprobe from ffmpeg); }
+	@command -v setpriv >/dev/null 2>&1 || { $(call apt_install,util-linux,setpriv from util-linux (encoders die with their worker)); }
+	@command -v redis-server >/dev/null 2>&1 || { $(call apt_install,redis-server,redis-server (the worker's Redis-restart test starts its own)); }
 
 browser-deps:
 	@command -v chromium >/dev/null 2>&1 || { $(call apt_install,chromium,Chromium for the browser tests); }

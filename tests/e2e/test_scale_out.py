@@ -251,9 +251,11 @@ def test_upload_render_and_download_while_web_and_worker_processes_come_and_go(c
     assert cluster.files_left() == []
 
 
-SOCKETS = 1000
+# The figure; CUTLINE_E2E_MOVE_SOCKETS lowers it on a machine shared with other work.
+SOCKETS = int(os.environ.get("CUTLINE_E2E_MOVE_SOCKETS", "1000"))
 
 
+@pytest.mark.timeout(900)
 def test_a_thousand_sockets_move_off_a_stopped_web_process_within_15_s(cluster, owner):
     from tests.factories import RenderJobFactory
 
