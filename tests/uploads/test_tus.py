@@ -192,3 +192,23 @@ def test_tuspy_upload_interrupted_and_resumed_lands_in_object_storage(s3_storage
     got = httpx.get(f"{live_server_url}/api/assets/{asset.id}/file", headers={"Authorization": f"Token {token}"})
     assert got.status_code == 200
     assert hashlib.sha256(got.content).hexdigest() == asset.sha256
+
+
+def test_unfinished_uploads_untouched_for_a_day_are_removed_by_the_sweeper(owner_client, media_root,
+                                                                           django_capture_on_commit_callbacks):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from jobs import services
+
+    stale = urlparse(create(owner_client, 100)["Location"]).path
+    fresh = urlparse(create(owner_client, 100)["Location"]).path
+    patch(owner_client, stale, 0, b"x" * 10)
+    ResumableUpload.objects.filter(id=stale.rsplit("/", 1)[-1]).update(
+        updated_at=timezone.now() - timedelta(hours=25))
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.sweep_run(purge=True)["uploads_expired"] == 1
+    assert owner_client.head(stale, **TUS).status_code == 404
+    assert owner_client.head(fresh, **TUS).status_code == 200
+    assert not any(p.is_file() for p in media_root.rglob("*"))
