@@ -12,7 +12,8 @@ export REDIS_URL
 
 .PHONY: run test lint setup system-deps browser-deps js-deps clean
 
-# Debian packages the project needs: ffprobe (media probing) always, Chromium for the browser tests.
+# Debian packages the project needs: ffprobe (media probing), setpriv, redis-server (a test restarts its own),
+# Chromium for the browser tests.
 # Installed when missing and we may (root with apt-get); otherwise a clear message says what to install.
 apt_install = if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then echo "Installing Debian packages: $(1)"; (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(1) >/dev/null) || { echo "apt-get could not install $(1)"; exit 1; }; else echo "Cutline needs $(2). Install it with your package manager (Debian/Ubuntu: apt-get install $(1))."; exit 1; fi
 
@@ -33,6 +34,8 @@ system-deps:
 	@command -v ffprobe >/dev/null 2>&1 || { $(call apt_install,ffmpeg,ffprobe from ffmpeg); }
 	@dpkg-query -W -f='$${Status}\n' $(FONT_PACKAGES) 2>/dev/null | grep -c '^install ok installed' | grep -qx "$(words $(FONT_PACKAGES))" \
 		|| { $(call apt_install,$(FONT_PACKAGES),the fonts and libraqm for titles); }
+	@command -v setpriv >/dev/null 2>&1 || { $(call apt_install,util-linux,setpriv from util-linux (encoders die with their worker)); }
+	@command -v redis-server >/dev/null 2>&1 || { $(call apt_install,redis-server,redis-server (the worker's Redis-restart test starts its own)); }
 
 browser-deps:
 	@command -v chromium >/dev/null 2>&1 || { $(call apt_install,chromium,Chromium for the browser tests); }

@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import AsyncIterator, Iterator
-from typing import IO, Any
+from typing import Any
 
 from asgiref.sync import sync_to_async
 from django.core.files.storage import default_storage
@@ -21,6 +21,8 @@ from django.core.handlers.asgi import ASGIRequest
 from django.db.models.fields.files import FieldFile
 from django.http import Http404, HttpResponse, HttpResponseBase, StreamingHttpResponse
 from django.utils.http import content_disposition_header
+
+from config.storage import storage_read_range
 
 CHUNK_SIZE = 256 * 1024
 _RANGE_RE = re.compile(r"^bytes=(\d*)-(\d*)$")
@@ -68,33 +70,23 @@ def parse_range(header: str | None, size: int) -> tuple[int, int] | None:
     return first, min(last, size - 1)
 
 
-def _chunks(handle: IO[bytes], start: int, length: int) -> Iterator[bytes]:
-    try:
-        handle.seek(start)
-        remaining = length
-        while remaining > 0:
-            chunk = handle.read(min(CHUNK_SIZE, remaining))
-            if not chunk:
-                break
-            remaining -= len(chunk)
-            yield chunk
-    finally:
-        handle.close()
+def _chunks(storage, name: str, start: int, length: int) -> Iterator[bytes]:
+    yield from storage_read_range(storage, name, start, length, CHUNK_SIZE)
 
 
-async def _achunks(handle: IO[bytes], start: int, length: int) -> AsyncIterator[bytes]:
-    read = sync_to_async(handle.read, thread_sensitive=False)
+_DONE = object()
+
+
+async def _achunks(storage, name: str, start: int, length: int) -> AsyncIterator[bytes]:
+    # Each chunk is read in a worker thread and handed to the server before the next is read, so the
+    # client's pace (the server's send backpressure) sets the read pace and nothing piles up here.
+    chunks = storage_read_range(storage, name, start, length, CHUNK_SIZE)
+    step = sync_to_async(lambda: next(chunks, _DONE), thread_sensitive=False)
     try:
-        await sync_to_async(handle.seek, thread_sensitive=False)(start)
-        remaining = length
-        while remaining > 0:
-            chunk = await read(min(CHUNK_SIZE, remaining))
-            if not chunk:
-                break
-            remaining -= len(chunk)
+        while (chunk := await step()) is not _DONE:
             yield chunk
     finally:
-        handle.close()
+        await sync_to_async(chunks.close, thread_sensitive=False)()
 
 
 def _resolve(file_field_or_name: Any) -> tuple[Any, str]:
@@ -159,12 +151,8 @@ def ranged_file_response(
     if django_request.method == "HEAD":
         response = HttpResponse(status=status, content_type=content_type)
     else:
-        try:
-            handle = storage.open(name, "rb")
-        except OSError:
-            raise Http404("No file.") from None
-        body = _achunks(handle, start, length) if isinstance(django_request, ASGIRequest) else _chunks(
-            handle, start, length)
+        body = _achunks(storage, name, start, length) if isinstance(django_request, ASGIRequest) else _chunks(
+            storage, name, start, length)
         response = StreamingHttpResponse(body, status=status, content_type=content_type)
     response["Content-Length"] = str(length)
     if status == 206:

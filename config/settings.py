@@ -13,6 +13,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
 from config.env import env_bool, env_choice, env_float, env_int, env_list, env_redis_url, env_str
+from config.storage import storage_backend_from_env
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -129,6 +130,9 @@ RQ_QUEUES = {
     "render": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": RENDER_JOB_TIMEOUT},
     "default": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 600},
 }
+# Cutline's worker: hands its job back on SIGTERM, stays registered through a Redis restart, tidies scratch.
+RQ = {"WORKER_CLASS": "jobs.worker.CutlineWorker"}
+RENDER_SCRATCH_TIDY_INTERVAL = env_float("RENDER_SCRATCH_TIDY_INTERVAL", 600.0, minimum=1.0)
 # The queue dashboard is mounted by jobs/admin.py for superusers only.
 RQ_SHOW_ADMIN_LINK = False
 
@@ -175,6 +179,9 @@ else:
 # (a group message lost while Redis restarted), and refreshes its entries in the shared socket count.
 REALTIME_RESYNC_INTERVAL = env_float("REALTIME_RESYNC_INTERVAL", 10.0, minimum=0.5)
 REALTIME_SSE_KEEPALIVE = env_float("REALTIME_SSE_KEEPALIVE", 15.0, minimum=0.5, maximum=15.0)
+# How long a stopping web process (SIGTERM) waits for requests in flight after closing sockets with 1012.
+WEB_STOP_GRACE = env_float("WEB_STOP_GRACE", 8.0, minimum=0.5, maximum=60.0)
+WEB_WS_HANDSHAKE_TIMEOUT = env_float("WEB_WS_HANDSHAKE_TIMEOUT", 30.0, minimum=1.0)
 # Python's cyclic GC in the web process: see config/asgi.py and docs/realtime.md (0 keeps Python's default).
 WEB_GC_GEN0_THRESHOLD = env_int("WEB_GC_GEN0_THRESHOLD", 100000, minimum=0)
 
@@ -255,7 +262,8 @@ MEDIA_URL = "/media/"  # never served directly: files go out through owner-check
 STATIC_URL = "/static/"
 STATIC_ROOT = Path(env_str("STATIC_ROOT", str(VAR_DIR / "static")))
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # Local files under MEDIA_ROOT, or S3-compatible object storage: see config/storage.py.
+    "default": storage_backend_from_env(),
     "staticfiles": {
         "BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"
         if not DEBUG
@@ -269,6 +277,9 @@ MEDIA_MAX_UPLOAD_MB = env_int("MEDIA_MAX_UPLOAD_MB", 500, minimum=1)
 MEDIA_PROBE_TIMEOUT = env_float("MEDIA_PROBE_TIMEOUT", 30.0, minimum=1.0)
 MEDIA_FFPROBE_PATH = env_str("MEDIA_FFPROBE_PATH", shutil.which("ffprobe") or "/usr/bin/ffprobe")
 MEDIA_FILMSTRIP_FRAMES = env_int("MEDIA_FILMSTRIP_FRAMES", 10, minimum=1, maximum=50)
+# Resumable (tus) uploads: the most one PATCH may carry, and how long an untouched unfinished upload is kept.
+UPLOAD_MAX_CHUNK_MB = env_int("UPLOAD_MAX_CHUNK_MB", 8, minimum=1, maximum=64)
+UPLOAD_EXPIRY_HOURS = env_int("UPLOAD_EXPIRY_HOURS", 24, minimum=1)
 # Uploads larger than this go to a temporary file instead of memory.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
@@ -294,9 +305,13 @@ RENDER_HEARTBEAT_INTERVAL = env_float("RENDER_HEARTBEAT_INTERVAL", 5.0, minimum=
 RENDER_SWEEP_INTERVAL = env_float("RENDER_SWEEP_INTERVAL", 5.0, minimum=0.2)
 # Local scratch space for renders in progress (one directory per job attempt, removed on every exit).
 RENDER_WORK_DIR = Path(env_str("RENDER_WORK_DIR", str(VAR_DIR / "render-work")))
+# Inputs fetched from object storage, kept by content hash for the next render on this machine (LRU, bounded).
+RENDER_INPUT_CACHE_DIR = Path(env_str("RENDER_INPUT_CACHE_DIR", str(VAR_DIR / "input-cache")))
+RENDER_INPUT_CACHE_MB = env_int("RENDER_INPUT_CACHE_MB", 2048, minimum=0)
 
 # --- Realtime -------------------------------------------------------------------------------------------
 REALTIME_TICKET_TTL = env_int("REALTIME_TICKET_TTL", 60, minimum=5)
+REALTIME_REDIS_MAX_CONNECTIONS = env_int("REALTIME_REDIS_MAX_CONNECTIONS", 50, minimum=2)
 REALTIME_MAX_SOCKETS_PER_USER = env_int("REALTIME_MAX_SOCKETS_PER_USER", 20, minimum=1)
 # Open SSE streams per user, across every web process (429 `TOO_MANY_STREAMS` beyond it).
 REALTIME_MAX_SSE_PER_USER = env_int("REALTIME_MAX_SSE_PER_USER", 20, minimum=1)

@@ -24,6 +24,7 @@ urlpatterns = [
     path("api/", include("projects.urls")),
     path("api/", include("jobs.urls")),
     path("api/", include("realtime.urls")),
+    path("api/", include("projects.tus.urls")),
     re_path(r"^api/", api.api_not_found),
     path("", include("projects.pages")),
     path("", include("jobs.pages")),

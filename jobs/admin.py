@@ -273,10 +273,8 @@ class RenderJobAdmin(admin.ModelAdmin):
             raise PermissionDenied
         if not job.has_result:
             raise Http404("This render has no result.")
-        # Streamed in chunks with Range support: a FileResponse is read whole into memory under ASGI.
+        # Streamed with Range from whichever storage holds it: a FileResponse (or S3File.open) reads it whole.
         return ranged_file_response(request, job.result_file, content_type="video/mp4",
                                     filename=f"render-{job.id}.mp4", as_attachment=True)
-
-
 
 from jobs.webhooks import admin as webhooks_admin  # noqa: E402, F401  (registers the webhook admin)

@@ -128,3 +128,7 @@ class MediaAsset(models.Model):
     @property
     def proxy_url(self) -> str | None:
         return f"/api/assets/{self.id}/proxy" if self.proxy and self.proxy_status == ProxyStatus.READY else None
+
+
+# Resumable (tus) uploads belong to the projects app; their model lives beside the protocol's code.
+from projects.tus.models import ResumableUpload  # noqa: E402, F401

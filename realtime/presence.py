@@ -49,11 +49,20 @@ class Watcher(Protocol):
 
 class _LoopPresence:
     def __init__(self) -> None:
-        self.redis = aioredis.Redis.from_url(
+        # A blocking pool: in a reconnect storm (hundreds of sockets closing and opening at once) commands
+        # wait a moment for a connection instead of failing with "Too many connections" (redis-py's default
+        # pool raises at 100), which let sockets in unchecked or left slots unreleased.
+        self.redis = aioredis.Redis(connection_pool=aioredis.BlockingConnectionPool.from_url(
             settings.REDIS_URL,
+            max_connections=settings.REALTIME_REDIS_MAX_CONNECTIONS,
+            timeout=max(1.0, 5 * settings.REDIS_TIMEOUT),
             socket_timeout=settings.REDIS_TIMEOUT,
             socket_connect_timeout=settings.REDIS_TIMEOUT,
-        )
+        ))
+        # Slot commands in flight: the client is closed only when the process has no socket left AND none
+        # of these is running (closing it under a concurrent release broke that release, and its slot
+        # then stayed taken until it aged out).
+        self.inflight = 0
         self.slots: dict[int, set[str]] = {}
         self.watchers: dict[str, Watcher] = {}
         self.behind: dict[tuple[str, str], int] = {}
@@ -165,6 +174,7 @@ async def socket_slot_take(*, user_id: int, channel_name: str) -> bool:
     key = _slot_key(user_id)
     now = time.time()
     count = 0
+    presence.inflight += 1
     try:
         async with presence.redis.pipeline(transaction=True) as pipe:
             pipe.zremrangebyscore(key, "-inf", now - _stale_after())
@@ -174,6 +184,8 @@ async def socket_slot_take(*, user_id: int, channel_name: str) -> bool:
             _, _, count, _ = await pipe.execute()
     except RedisError as exc:
         logger.warning("socket limit not checked for user %s (Redis unavailable): %s", user_id, exc)
+    finally:
+        presence.inflight -= 1
     if count > settings.REALTIME_MAX_SOCKETS_PER_USER:
         await socket_slot_release(user_id=user_id, channel_name=channel_name)
         return False
@@ -192,10 +204,13 @@ async def socket_slot_release(*, user_id: int, channel_name: str) -> None:
 
 
 async def _slot_forget(presence: _LoopPresence, user_id: int, channel_name: str) -> None:
+    presence.inflight += 1
     try:
         await presence.redis.zrem(_slot_key(user_id), channel_name)
     except RedisError as exc:
         logger.warning("could not release a socket slot of user %s: %s", user_id, exc)
+    finally:
+        presence.inflight -= 1
 
 
 def watch(watcher: Watcher) -> None:
@@ -212,7 +227,7 @@ async def unwatch(watcher: Watcher) -> None:
 
 async def _close_if_idle(presence: _LoopPresence) -> None:
     # Tests run one event loop per test: leave nothing bound to a loop that is about to close.
-    if presence.empty():
+    if presence.empty() and presence.inflight == 0:
         loop = asyncio.get_running_loop()
         if _presence.get(loop) is presence:
             del _presence[loop]

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import uuid
+
 import pytest
 import redis
 from django.conf import settings
@@ -7,7 +9,7 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from tests.factories import UserFactory
-from tests.processes import service_env, start_daphne, start_worker
+from tests.processes import service_env, start_daphne, start_s3_server, start_worker
 
 
 @pytest.fixture(autouse=True)
@@ -79,3 +81,39 @@ def live_server_url(transactional_db, redis_conn, process_logs):
     proc, base_url = start_daphne(service_env(), process_logs)
     yield base_url
     proc.stop()
+
+
+S3_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "cutline-test", "AWS_SECRET_ACCESS_KEY": "cutline-test-secret",
+                  "AWS_DEFAULT_REGION": "us-east-1"}
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint(tmp_path_factory):
+    """A real S3 API server (moto's server mode) in a separate process for the whole test session."""
+    proc, endpoint = start_s3_server(tmp_path_factory.mktemp("s3-server-logs"))
+    yield endpoint
+    proc.stop()
+
+
+@pytest.fixture
+def s3_storage(settings, s3_endpoint, monkeypatch):
+    """`default_storage` on a fresh bucket of the S3 server; yields `(STORAGE_URL, boto3 bucket)`.
+
+    The credentials and STORAGE_URL are also put in the environment, so server and worker processes
+    started by the test (tests/processes.service_env) use the same bucket.
+    """
+    import boto3
+
+    for key, value in S3_CREDENTIALS.items():
+        monkeypatch.setenv(key, value)
+    name = f"cutline-{uuid.uuid4().hex[:12]}"
+    bucket = boto3.resource("s3", endpoint_url=s3_endpoint, region_name="us-east-1").Bucket(name)
+    bucket.create()
+    url = f"s3://{name}/media?endpoint_url={s3_endpoint}&region=us-east-1&addressing_style=path"
+    monkeypatch.setenv("STORAGE_URL", url)
+    from config.storage import storage_backend_from_env
+
+    settings.STORAGES = {**settings.STORAGES, "default": storage_backend_from_env()}
+    yield url, bucket
+    bucket.objects.all().delete()
+    bucket.delete()

@@ -129,7 +129,7 @@ def start_daphne(env: dict[str, str], log_dir: Path, port: int | None = None) ->
     port = port or free_port()
     proc = spawn(
         "daphne",
-        [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "config.asgi:application"],
+        [sys.executable, "-m", "config.web", "-b", "127.0.0.1", "-p", str(port), "config.asgi:application"],
         env,
         log_dir,
     )
@@ -169,3 +169,22 @@ def start_worker(
         time.sleep(0.2)
     proc.stop()
     raise RuntimeError(f"rqworker did not register within 30 s:\n{proc.log()}")
+
+
+def start_s3_server(log_dir: Path, port: int | None = None) -> tuple[ManagedProcess, str]:
+    """A real S3 API server (moto's server mode) in its own process on loopback; yields its endpoint URL."""
+    port = port or free_port()
+    proc = spawn("s3", [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+                 dict(os.environ), log_dir)
+    endpoint = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if not proc.alive():
+            raise RuntimeError(f"the S3 server exited early:\n{proc.log()}")
+        try:
+            httpx.get(f"{endpoint}/moto-api/", timeout=1)
+            return proc, endpoint
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    proc.stop()
+    raise RuntimeError(f"the S3 server did not answer within 30 s:\n{proc.log()}")

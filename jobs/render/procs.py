@@ -12,8 +12,10 @@ from __future__ import annotations
 import logging
 import os
 import select
+import shutil
 import signal
 import subprocess
+import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -21,6 +23,17 @@ from pathlib import Path
 logger = logging.getLogger(__name__)
 
 TERM_GRACE = 1.0  # seconds between SIGTERM and SIGKILL
+_SETPRIV = shutil.which("setpriv") if sys.platform.startswith("linux") else None
+
+
+def dies_with_parent(args: Sequence[str]) -> list[str]:
+    """`args` run so that the process gets SIGKILL when the one that started it dies (a SIGKILLed work horse).
+
+    Through util-linux's `setpriv --pdeathsig` (it sets PR_SET_PDEATHSIG, then execs `args` in place:
+    same pid), because `preexec_fn` is unsafe in a process with threads. Without setpriv the args are
+    unchanged and an orphan encoder ends when its pipe closes, as before.
+    """
+    return [_SETPRIV, "--pdeathsig", "KILL", "--", *args] if _SETPRIV else list(args)
 
 
 class ChildProcess:
@@ -31,7 +44,7 @@ class ChildProcess:
         self.log_path = log_path
         with open(log_path, "wb") as log:
             self.popen = subprocess.Popen(
-                list(args), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=log, env=env, cwd=cwd,
+                dies_with_parent(args), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=log, env=env, cwd=cwd,
                 start_new_session=True,
             )
         self.pid = self.popen.pid

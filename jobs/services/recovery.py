@@ -173,11 +173,17 @@ SWEEP_PASSES: tuple[tuple[str, Callable[[], int]], ...] = (
 )
 
 
+def _uploads_expire() -> int:
+    from projects.tus.services import uploads_expire
+
+    return uploads_expire()
+
+
 def sweep_run(*, purge: bool = False) -> dict[str, int]:
     """One sweeper round: every pass runs in its own `try`, so Redis being away (which stops the enqueue
     pass) still lets lost workers be recovered and scratch directories be tidied. A failed pass is logged
     and counted under `failed`; the next round tries it again."""
-    passes = SWEEP_PASSES + ((("purged", old_results_purge),) if purge else ())
+    passes = SWEEP_PASSES + ((("purged", old_results_purge), ("uploads_expired", _uploads_expire)) if purge else ())
     counts: dict[str, int] = {"failed": 0}
     for name, sweep_pass in passes:
         try:

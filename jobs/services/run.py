@@ -123,20 +123,19 @@ def _asset_sources(job: RenderJob, work_dir: Path) -> dict[str, Any]:
 
 
 def _local_path(asset, work_dir: Path) -> Path:
-    """The asset's file on this machine: its path on local storage, else a copy fetched into the work dir."""
-    try:
-        return Path(asset.file.path)
-    except NotImplementedError:
-        pass
+    """The asset's file on this machine: in place on local storage, else fetched (and cached) by content hash."""
+    from jobs.input_cache import input_fetch
+
     local = work_dir / "inputs" / f"{asset.id}{Path(asset.file.name).suffix}"
-    local.parent.mkdir(parents=True, exist_ok=True)
     try:
-        with asset.file.open("rb") as src, open(local, "wb") as dst:
-            shutil.copyfileobj(src, dst, 1024 * 1024)
-    except (OSError, FileNotFoundError):
-        # A missing object: the renderer reports MEDIA_MISSING for the clips that use it.
-        local.unlink(missing_ok=True)
-    return local
+        return input_fetch(name=asset.file.name, sha256=asset.sha256, suffix=Path(asset.file.name).suffix,
+                           destination=local)
+    except FileNotFoundError:
+        # A missing file or object: the renderer reports MEDIA_MISSING for the clips that use it.
+        return local
+    except Exception as exc:  # a disk's OSError or object storage's botocore errors
+        logger.warning("asset %s: could not fetch the input: %s", asset.id, exc)
+        raise StorageError("The media could not be read from storage.") from None
 
 
 def _store_result(job: RenderJob, result: Any) -> StoredResult:
@@ -153,7 +152,7 @@ def _store_result(job: RenderJob, result: Any) -> StoredResult:
             poster_name = job.poster.name
             names.append(poster_name)
         names.extend(captions_store(job, result))  # captions.vtt / captions.srt, when the timeline has captions
-    except OSError as exc:
+    except Exception as exc:  # a disk's OSError or object storage's botocore errors
         for name in names:
             _delete_name(name)
         logger.warning("job %s: could not store the result: %s", job.id, exc)
@@ -168,7 +167,7 @@ def _store_result(job: RenderJob, result: Any) -> StoredResult:
 def _delete_name(name: str) -> None:
     try:
         default_storage.delete(name)
-    except OSError as exc:
+    except Exception as exc:  # a disk's OSError or object storage's botocore errors
         logger.warning("could not delete %s: %s", name, exc)
 
 

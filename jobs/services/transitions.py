@@ -208,3 +208,21 @@ def job_requeue(*, job_id, attempt: int, error_code: str, reason: str) -> Render
         transaction.on_commit(lambda: job_enqueue(job_id))
     logger.warning("job %s: re-queued after %s (attempt %s)", job_id, error_code, attempt + 1)
     return requeued
+
+
+def job_hand_back(*, job_id, worker_name: str) -> RenderJob | None:
+    """RUNNING → PENDING with the attempt unchanged: the worker running it is stopping (jobs.worker).
+
+    Not a failure: no attempt is used up. The caller enqueues the job again once its worker is done with it.
+    """
+    job = job_change(
+        job_id,
+        statuses=(Status.RUNNING,),
+        changes={"status": Status.PENDING, "phase": "QUEUED", "progress": 0.0,
+                 "message": "The worker rendering this was stopped; another worker continues it.",
+                 "heartbeat_at": None, "worker_name": "", "queued_at": timezone.now()},
+        builder=rt.event_progress,
+    )
+    if job is not None:
+        logger.info("job %s: handed back by stopping worker %s (attempt %s)", job_id, worker_name, job.attempt)
+    return job

@@ -1,6 +1,7 @@
 // The media bin: upload several files at once with progress bars, list the library, add media to tracks.
 
-import { api, describeError, uploadFile } from "../api.js";
+import { api, describeError } from "../api.js";
+import { tusUpload } from "../tus-upload.js";
 import { formatBytes, formatSeconds } from "../format.js";
 import { confirmDialog, h, notify } from "../ui.js";
 
@@ -85,7 +86,7 @@ export class MediaBin {
       row.percent.textContent = value >= 100 ? "checking…" : `${value} %`;
     };
     setProgress(0);
-    row.handle = uploadFile("/api/assets/", row.file, { onProgress: setProgress });
+    row.handle = tusUpload(row.file, { onProgress: setProgress });
     try {
       const asset = await row.handle.promise;
       row.element.remove();
