@@ -169,15 +169,18 @@ def _post(url: str, *, address: str, headers: dict[str, str], body: str) -> tupl
     with httpx.Client(follow_redirects=False, timeout=timeout, trust_env=False, verify=_TLS) as client:
         request = client.build_request("POST", pinned, content=body.encode(), headers={**headers, **host},
                                        extensions=extensions)
-        with client.send(request, stream=True) as response:
+        response = client.send(request, stream=True)
+        try:
             kept = bytearray()
             for chunk in response.iter_bytes():
                 if len(kept) < RESPONSE_BODY_LIMIT:
                     kept += chunk[: RESPONSE_BODY_LIMIT - len(kept)]
                 if len(kept) >= RESPONSE_BODY_LIMIT or time.monotonic() > deadline:
                     break  # the rest is neither wanted nor stored
-            # PostgreSQL text cannot hold NUL: a receiver's binary answer must not break the log.
-            return response.status_code, kept.decode("utf-8", errors="replace").replace("\x00", "\ufffd")
+        finally:
+            response.close()
+        # PostgreSQL text cannot hold NUL: a receiver's binary answer must not break the log.
+        return response.status_code, kept.decode("utf-8", errors="replace").replace("\x00", "\ufffd")
 
 
 def webhook_delivery_attempt(*, delivery_id) -> WebhookDelivery | None:
