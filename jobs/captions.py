@@ -24,6 +24,11 @@ def captions_name(job: RenderJob, kind: str) -> str:
     return job_result_to(job, f"captions.{kind}")
 
 
+def captions_names(*, owner_id: int, job_id) -> list[str]:
+    """Where a job's sidecars would be (whether or not it has any), for clean-ups that only have ids."""
+    return [job_result_to(RenderJob(id=job_id, owner_id=owner_id), f"captions.{kind}") for kind in KINDS]
+
+
 def job_has_captions(job: RenderJob) -> bool:
     tracks = (job.timeline or {}).get("tracks") if isinstance(job.timeline, dict) else None
     return job.has_result and any(isinstance(t, dict) and t.get("kind") == "captions" for t in tracks or [])

@@ -14,6 +14,7 @@ from django.db import transaction
 from rq.command import send_stop_job_command
 from rq.exceptions import InvalidJobOperation, NoSuchJobError
 
+from jobs.captions import captions_names
 from jobs.models import RenderJob
 from jobs.services.queue import queue_connection, rq_job_discard
 from projects.services import project_delete
@@ -52,12 +53,13 @@ def _stop_active(job_ids: list[str]) -> None:
 
 @transaction.atomic
 def project_delete_with_renders(*, project) -> None:
-    """Delete a project, its render jobs (cascade) and their result files and posters (after commit)."""
+    """Delete a project, its render jobs (cascade) and their results, posters and caption sidecars (after commit)."""
     rows = list(RenderJob.objects.select_for_update().filter(project=project)
-                .values_list("id", "status", "result_file", "poster"))
-    active = [str(pk) for pk, status, _, _ in rows if status in RenderJob.ACTIVE_STATUSES]
-    storage_delete_on_commit([name for _, _, result, poster in rows for name in (result, poster)],
-                             why=f"project {project.pk} deleted")
+                .values_list("id", "owner_id", "status", "result_file", "poster"))
+    active = [str(pk) for pk, _, status, _, _ in rows if status in RenderJob.ACTIVE_STATUSES]
+    names = [name for _, _, _, result, poster in rows for name in (result, poster)]
+    names += [name for pk, owner_id, _, _, _ in rows for name in captions_names(owner_id=owner_id, job_id=pk)]
+    storage_delete_on_commit(names, why=f"project {project.pk} deleted")
     project_delete(project=project)
     if active:
         transaction.on_commit(lambda: _stop_active(active))

@@ -18,6 +18,7 @@ from rq.command import send_stop_job_command
 from rq.exceptions import InvalidJobOperation, NoSuchJobError
 from rq.job import JobStatus
 
+from jobs.captions import captions_names
 from jobs.models import JobEvent, RenderJob
 from jobs.services.cleanup import storage_delete_on_commit
 from jobs.services.queue import job_enqueue, queue_connection, render_queue, rq_job_fetch
@@ -109,7 +110,7 @@ def unqueued_jobs_enqueue(*, now: datetime | None = None) -> int:
 
 
 def old_results_purge(*, older_than_days: int | None = None, now: datetime | None = None) -> int:
-    """Delete result files, posters and event logs of jobs finished more than RENDER_RESULT_TTL_DAYS ago.
+    """Delete result files, posters, caption sidecars and event logs of jobs finished RENDER_RESULT_TTL_DAYS ago.
 
     The job rows stay, with their outcome (status, error, checksum, size, duration); `result` turns null.
     """
@@ -124,7 +125,9 @@ def old_results_purge(*, older_than_days: int | None = None, now: datetime | Non
             JobEvent.objects.filter(job_id=job.pk).delete()
             RenderJob.objects.filter(pk=job.pk).update(result_file="", poster="", result_purged_at=now)
             # Only once the row no longer points at them: a rolled-back purge keeps a downloadable result.
-            storage_delete_on_commit([job.result_file.name, job.poster.name], why=f"retention of job {job.pk}")
+            storage_delete_on_commit([job.result_file.name, job.poster.name,
+                                      *captions_names(owner_id=job.owner_id, job_id=job.pk)],
+                                     why=f"retention of job {job.pk}")
         count += 1
     return count
 

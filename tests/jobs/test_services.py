@@ -184,6 +184,8 @@ def test_retention_deletes_old_results_and_events_but_keeps_the_outcome(django_c
     running(job)
     video = default_storage.save(f"renders/{job.owner_id}/{job.id}/render.mp4", ContentFile(b"mp4 bytes"))
     poster = default_storage.save(f"renders/{job.owner_id}/{job.id}/poster.jpg", ContentFile(b"jpg"))
+    sidecars = [default_storage.save(f"renders/{job.owner_id}/{job.id}/captions.{kind}", ContentFile(b"cues"))
+                for kind in ("vtt", "srt")]
     services.job_succeed(job_id=job.id, attempt=1, result=services.StoredResult(
         result_file=video, poster=poster, sha256="ab" * 32, size_bytes=9, duration=2.0, width=320, height=180,
         fps=30.0, render_path="ffmpeg"))
@@ -197,6 +199,7 @@ def test_retention_deletes_old_results_and_events_but_keeps_the_outcome(django_c
     assert job.status == "SUCCEEDED" and job.result_sha256 == "ab" * 32 and job.result_purged_at is not None
     assert not job.has_result
     assert not default_storage.exists(video) and not default_storage.exists(poster)
+    assert not any(default_storage.exists(name) for name in sidecars)
     assert not JobEvent.objects.filter(job=job).exists()
     assert RenderJob.objects.get(pk=recent.pk).result_purged_at is None
 

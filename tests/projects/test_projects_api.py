@@ -264,10 +264,11 @@ def _stored_result(job, owner) -> list[str]:
     services.job_claim(job_id=job.id)
     video = default_storage.save(f"renders/{owner.pk}/{job.id}/render.mp4", ContentFile(b"mp4"))
     poster = default_storage.save(f"renders/{owner.pk}/{job.id}/poster.jpg", ContentFile(b"jpg"))
+    captions = default_storage.save(f"renders/{owner.pk}/{job.id}/captions.vtt", ContentFile(b"WEBVTT"))
     services.job_succeed(job_id=job.id, attempt=1, result=services.StoredResult(
         result_file=video, poster=poster, sha256="0" * 64, size_bytes=3, duration=1.0, width=320, height=180,
         fps=30.0, render_path="ffmpeg"))
-    return [video, poster]
+    return [video, poster, captions]
 
 
 def test_deleting_a_project_deletes_its_render_files_after_commit(owner_client, owner,
