@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from pathlib import PurePath
+import tempfile
+from pathlib import Path, PurePath
 
 from django.http import Http404, HttpResponse
 from drf_spectacular.types import OpenApiTypes
@@ -137,8 +138,9 @@ class ProjectViewSet(
         incoming.is_valid(raise_exception=True)
         timeline = project.timeline
         at = min(incoming.validated_data["t"], max(0.0, project.duration))
-        picture = still_render(timeline, still_sources(timeline, project.owner_id), at=at,
-                               width=incoming.validated_data["width"])
+        with tempfile.TemporaryDirectory(prefix="cutline-still-") as work_dir:
+            picture = still_render(timeline, still_sources(timeline, project.owner_id, work_dir=Path(work_dir)),
+                                   at=at, width=incoming.validated_data["width"])
         response = HttpResponse(picture, content_type="image/jpeg")
         response["Cache-Control"] = "private, no-store"
         return response

@@ -19,6 +19,7 @@ from typing import Any
 from jobs.render.compiler import plan_compile
 from jobs.render.errors import RenderFailed, RenderTimeout
 from jobs.render.ffmpeg_graph import FilterGraph
+from jobs.render.formats import format_get
 from jobs.render.media import ffmpeg_exe, media_check
 from jobs.render.procs import run_quiet
 from jobs.render.values import AssetSource
@@ -50,7 +51,7 @@ def still_render(timeline: dict[str, Any], assets: Mapping[str, AssetSource], *,
         out_w = max(MIN_WIDTH, min(MAX_WIDTH, int(width))) // 2 * 2
         out_h = max(2, round(out_w * o.height / o.width / 2) * 2)
         graph = FilterGraph(plan)
-        video = graph.build_video()
+        video = graph.build_video(format_get("mp4"))  # yuv420p, as an MP4 render draws it
         graph.chains.append(f"[{video}]trim=start_frame={frame}:end_frame={frame + 1},setpts=PTS-STARTPTS,"
                             f"scale={out_w}:{out_h}:flags=bicubic,format=yuvj420p[still]")
         graph_path = work / "still-graph.txt"
@@ -74,8 +75,10 @@ def still_render(timeline: dict[str, Any], assets: Mapping[str, AssetSource], *,
         shutil.rmtree(work, ignore_errors=True)
 
 
-def still_sources(timeline: dict[str, Any], owner_id: Any) -> dict[str, AssetSource]:
-    """AssetSource for each asset the timeline uses, from local storage (the web process reads them)."""
+def still_sources(timeline: dict[str, Any], owner_id: Any, *, work_dir: Path) -> dict[str, AssetSource]:
+    """AssetSource for each asset the timeline uses: in place on local storage, else fetched from object
+    storage into `work_dir` (through this machine's input cache, as a worker does)."""
+    from jobs.input_cache import input_fetch
     from jobs.render.errors import MediaMissing
     from jobs.render.media import clips_using
     from projects.models import MediaAsset
@@ -89,10 +92,12 @@ def still_sources(timeline: dict[str, Any], owner_id: Any) -> dict[str, AssetSou
         if asset is None or not asset.file:
             where = ", ".join(clips_using(timeline, asset_id)) or "a clip"
             raise MediaMissing(f"{where}: the media file is missing (the asset was deleted).")
+        suffix = Path(asset.file.name).suffix
         try:
-            path = Path(asset.file.path)
-        except NotImplementedError:
-            raise RenderFailed("Exact preview frames need media on local storage.") from None
+            path = input_fetch(name=asset.file.name, sha256=asset.sha256, suffix=suffix,
+                               destination=work_dir / f"{asset_id}{suffix}")
+        except FileNotFoundError:
+            path = work_dir / f"{asset_id}{suffix}"  # the renderer names the clips whose file is missing
         sources[asset_id] = AssetSource(
             asset_id=asset_id, path=path, kind=asset.kind, duration=asset.duration, width=asset.width,
             height=asset.height, fps=asset.fps, has_audio=asset.has_audio, name=asset.name,

@@ -84,3 +84,18 @@ def test_another_users_still_is_404(stranger_client, owner):
     project = ProjectFactory(owner=owner)
 
     assert stranger_client.get(f"/api/projects/{project.id}/still", {"t": 0}).status_code == 404
+
+
+def test_the_still_reads_media_from_object_storage(owner_client, owner, s3_storage):
+    """A web process with no media directory: the still fetches its inputs from the S3 server."""
+    _, bucket = s3_storage
+    video = video_asset(owner, seconds=1.0, name="pattern.mp4")
+    assert any(obj.key.endswith(video.file.name) for obj in bucket.objects.all())
+    project = ProjectFactory(owner=owner, timeline=timeline_using(video=video, width=320, height=180))
+
+    response = owner_client.get(f"/api/projects/{project.id}/still", {"t": 0.5, "width": 320})
+
+    assert response.status_code == 200, response.content
+    picture = np.asarray(Image.open(io.BytesIO(response.content)).convert("RGB"))
+    assert picture.shape == (180, 320, 3)
+    assert picture.std() > 20  # the test pattern, not an empty (background-only) frame
