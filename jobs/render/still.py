@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 import logging
+import os
 import shutil
 import tempfile
 import threading
@@ -73,7 +74,9 @@ def still_composite(plan: RenderPlan, frame: int) -> np.ndarray:
     the cost does not grow with the frame's time. test_paths_agree holds this compositing to the ffmpeg
     graph's (PSNR >= 30 dB); test_still holds the still to a real render's frame.
     """
-    # moviepy is imported on the first still only (about half a second, once per process).
+    # moviepy is imported on the first still only (about half a second, once per process). Its config runs
+    # `ffplay` once at import to see whether previews work; nothing here previews (as moviepy_path.py does).
+    os.environ.setdefault("FFPLAY_BINARY", shutil.which("true") or "/bin/true")
     from jobs.render.compositor import Interval, LayerSource, SourceUnreadable
 
     o = plan.output
