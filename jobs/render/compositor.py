@@ -181,6 +181,9 @@ class LayerSource:
         self.vis_w = min(layer.width - self.src_x, canvas_w - self.dst_x)
         self.vis_h = min(layer.height - self.src_y, canvas_h - self.dst_y)
         self.fills_canvas = layer.covers_canvas(canvas_w, canvas_h) and not layer.alpha
+        # The first frame asked for: a render starts at the layer's start, the editor's still (still.py)
+        # anywhere in it, so the decoder seeks straight there.
+        self.first_frame = layer.start
 
     def open(self) -> None:
         layer = self.layer
@@ -191,7 +194,7 @@ class LayerSource:
                     src_fps = layer.src_fps or self.fps
                     reverse = {"seek": max(0.0, layer.src_in - 0.1 / src_fps), "limit": layer.src_length}
                 self.reader = SceneReader(layer.path, size=(layer.width, layer.height),
-                                          start=self.source_time(layer.start), fps=layer.src_fps,
+                                          start=self.source_time(self.first_frame), fps=layer.src_fps,
                                           duration=layer.src_duration, pre=layer.pre_filter,
                                           post=layer.post_filter, **reverse)
                 # Not VideoClip(frame_function=...): its constructor reads the frame at 0 s to learn the

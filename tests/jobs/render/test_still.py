@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import subprocess
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -99,3 +100,67 @@ def test_the_still_reads_media_from_object_storage(owner_client, owner, s3_stora
     picture = np.asarray(Image.open(io.BytesIO(response.content)).convert("RGB"))
     assert picture.shape == (180, 320, 3)
     assert picture.std() > 20  # the test pattern, not an empty (background-only) frame
+
+
+# --- late stills against a real render --------------------------------------------------------------------------
+LATE_TIMES = (8.6, 9.0, 9.5, 9.9)
+
+
+@pytest.fixture(scope="module")
+def late_edit(tmp_path_factory):
+    """A 10 s schema 2 timeline busy at its end, and a full ffmpeg render of it (a still must match its frames)."""
+    from jobs.render import render_timeline
+    from tests.jobs.render.conftest import video
+
+    assets = {
+        "a": video("a", seconds=10.0, width=320, height=180, fps=30, source="testsrc2", tone_hz=440),
+        "b": video("b", seconds=3.0, width=320, height=180, fps=30, source="testsrc", tone_hz=550),
+        "c": video("c", seconds=4.0, width=320, height=180, fps=30, source="rgbtestsrc", tone_hz=None),
+    }
+    timeline = {
+        "schema": 2, "output": {"width": 320, "height": 180, "fps": 30, "background": "#000000"},
+        "tracks": [
+            {"id": "v1", "kind": "video", "clips": [
+                # A Ken Burns over the whole clip: its scale keyframes are evaluated 8 s into it.
+                {"id": "a", "asset_id": "a", "start": 0, "in": 0, "out": 8.8,
+                 "keyframes": {"scale": [{"t": 0, "v": 1}, {"t": 8.8, "v": 1.4, "ease": "ease_in_out"}]}},
+                {"id": "b", "asset_id": "b", "start": 8.4, "in": 0.5, "out": 2.1,
+                 "transition": {"type": "crossfade", "duration": 0.4}},
+            ]},
+            {"id": "v2", "kind": "video", "clips": [
+                # Half speed from 6 s: source second 1 + (t - 6) / 2, moving right as it plays.
+                {"id": "c", "asset_id": "c", "start": 6.0, "in": 1.0, "out": 3.0, "speed": 0.5,
+                 "transform": {"scale": 0.4},
+                 "keyframes": {"x": [{"t": 0, "v": 0.3}, {"t": 4, "v": 0.7}]}},
+            ]},
+            {"id": "t1", "kind": "text", "clips": [
+                {"id": "x", "text": "LATE", "start": 7.0, "duration": 3.0,
+                 "style": {"size": 40, "color": "#ffffff", "position": "bottom"}},
+            ]},
+        ],
+        "markers": [], "view": {},
+    }
+    # ProRes: a real render of the whole timeline whose frames keep what the graph drew (an H.264 encode of
+    # these test patterns at 320x180 alone costs ~4 dB, which would hide a still's own error).
+    mastered = {**timeline, "output": {**timeline["output"], "format": "mov_prores"}}
+    out = tmp_path_factory.mktemp("late") / "render.mov"
+    result = render_timeline(mastered, assets, "project", out, path="ffmpeg")
+    return timeline, assets, Path(result.path)
+
+
+@pytest.mark.parametrize("at", LATE_TIMES)
+def test_a_late_still_is_the_renders_frame(late_edit, at):
+    from jobs.render.quality import frames_rgb
+    from jobs.render.still import still_render
+
+    timeline, assets, rendered = late_edit
+    index = still_frame_index(at, 30, 300)
+    frame = frames_rgb(rendered, [index], (320, 180))[0]
+
+    picture = np.asarray(Image.open(io.BytesIO(still_render(timeline, assets, at=at, width=320))).convert("RGB"))
+
+    assert picture.shape == (180, 320, 3)
+    assert psnr(picture, frame) >= 30
+    # A still one frame off would not pass: the neighbouring frames of the render score lower.
+    neighbours = frames_rgb(rendered, [index - 1, index + 1] if index < 299 else [index - 1], (320, 180))
+    assert all(psnr(picture, other) < psnr(picture, frame) for other in neighbours)
