@@ -26,7 +26,7 @@ def test_command_options_in_the_docs_exist(doc):
         if command not in COMMANDS:
             continue
         known = _options(command)
-        for option in re.findall(r"(?<![\w-])(--[a-z][a-z-]*)", rest):
+        for option in re.findall(r"(?<![\w-])(--[a-z][a-z0-9-]*)", rest):
             assert option in known, f"{doc.name}: `manage.py {command}` has no {option}"
 
 
