@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -23,31 +24,42 @@ SNAPSHOT_LOG_SIZE = 50
 SNAPSHOT_LOG_SCAN = 1000
 
 
-def _event_message(event: JobEvent) -> tuple[str, str]:
-    payload = event.payload
-    if event.type == "job.failed":
+def _event_message(event_type: str, payload: dict[str, Any]) -> tuple[str, str]:
+    if event_type == "job.failed":
         return "FAILED", payload.get("error_message") or "The render failed."
-    if event.type == "job.completed":
+    if event_type == "job.completed":
         return "DONE", "Render finished"
-    if event.type == "job.canceled":
+    if event_type == "job.canceled":
         return "CANCELED", "Canceled"
     return payload.get("phase") or "", payload.get("message") or ""
 
 
-def job_log(*, job: RenderJob, limit: int = SNAPSHOT_LOG_SIZE) -> list[dict[str, Any]]:
-    """The last `limit` distinct messages up to the current `seq`, oldest first: `[{"ts", "phase", "message"}]`."""
+def log_from_events(
+    newest_first_events: Iterable[tuple[str, dict[str, Any]]], *, limit: int = SNAPSHOT_LOG_SIZE
+) -> list[dict[str, Any]]:
+    """The snapshot log from `(type, payload)` pairs, newest first: the last `limit` distinct messages,
+    oldest first, as `[{"ts", "phase", "message"}]`."""
     seen: set[str] = set()
     newest_first: list[dict[str, Any]] = []
-    events = JobEvent.objects.filter(job=job, seq__lte=job.last_seq).order_by("-seq")[:SNAPSHOT_LOG_SCAN]
-    for event in events:
-        phase, message = _event_message(event)
+    for event_type, payload in newest_first_events:
+        phase, message = _event_message(event_type, payload)
         if not message or message in seen:
             continue
         seen.add(message)
-        newest_first.append({"ts": event.payload.get("ts"), "phase": phase, "message": message})
+        newest_first.append({"ts": payload.get("ts"), "phase": phase, "message": message})
         if len(newest_first) >= limit:
             break
     return newest_first[::-1]
+
+
+def job_log(*, job: RenderJob, limit: int = SNAPSHOT_LOG_SIZE) -> list[dict[str, Any]]:
+    """The last `limit` distinct messages up to the current `seq`, oldest first: `[{"ts", "phase", "message"}]`."""
+    events = (
+        JobEvent.objects.filter(job=job, seq__lte=job.last_seq)
+        .order_by("-seq")
+        .values_list("type", "payload")[:SNAPSHOT_LOG_SCAN]
+    )
+    return log_from_events(events, limit=limit)
 
 
 def job_snapshot(*, job: RenderJob) -> dict[str, Any]:

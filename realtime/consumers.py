@@ -19,7 +19,7 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from config import metrics
 from realtime import presence
 from realtime.events import TERMINAL_TYPES, group_for_job, group_for_owner
-from realtime.selectors import active_job_snapshots, db_read, job_snapshot_for, stored_events
+from realtime.selectors import UserInactive, active_job_snapshots, db_read, job_snapshot_for, stored_events
 
 logger = logging.getLogger(__name__)
 
@@ -63,7 +63,13 @@ class _JobEventsConsumer(AsyncJsonWebsocketConsumer, abc.ABC):
             self.group = group
         except Exception as exc:
             logger.warning("websocket for user %s: channel layer unavailable: %s", user.pk, exc)
-        snapshots = await db_read(self.read_snapshots)(user)
+        try:
+            snapshots = await db_read(self.read_snapshots)(user)
+        except UserInactive:
+            # A ticket's user is checked here, in the snapshot's query (realtime/auth.py's TicketUser).
+            await self.leave_groups()
+            await self.close(CLOSE_NOT_AUTHENTICATED)
+            return
         if snapshots is None:
             await self.leave_groups()
             await self.close(CLOSE_NO_SUCH_JOB)

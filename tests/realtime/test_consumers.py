@@ -80,6 +80,22 @@ async def test_api_token_in_the_url_is_refused_with_4401(owner, owner_job):
     assert await close_code(communicator) == 4401
 
 
+@pytest.mark.parametrize("path", ["/ws/jobs/{job_id}", "/ws/jobs"])
+async def test_ticket_of_a_deactivated_user_is_refused_with_4401_and_no_snapshot(owner, owner_job, path):
+    ticket = await ticket_for(owner)
+    owner.is_active = False
+    await database_sync_to_async(owner.save)(update_fields=["is_active"])
+    communicator = await open_socket(f"{path.format(job_id=owner_job.pk)}?token={ticket}")
+    assert await close_code(communicator) == 4401
+
+
+async def test_ticket_of_a_deleted_user_is_refused_with_4401(owner, owner_job, stranger):
+    ticket = await ticket_for(stranger)
+    await database_sync_to_async(stranger.delete)()
+    communicator = await open_socket(f"/ws/jobs/{owner_job.pk}?token={ticket}")
+    assert await close_code(communicator) == 4401
+
+
 async def test_bad_ticket_is_refused_even_with_a_valid_session_cookie(owner, owner_job):
     cookie = await database_sync_to_async(session_cookie)(owner)
     communicator = await open_socket(f"/ws/jobs/{owner_job.pk}?token=nonsense", headers=[cookie])

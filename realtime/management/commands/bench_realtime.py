@@ -18,7 +18,10 @@
 
 Everything is on loopback, bounded in time, and stops by itself; it kills only the floor it started.
 The last line is the summary:
-`p99_ms=<x> floor_p99_ms=<x> p99_ratio=<x> lost=<n> kb_per_socket=<x> floor_kb_per_socket=<x> sockets=<n>`
+`p99_ms=<x> floor_p99_ms=<x> p99_ratio=<x> lost=<n> kb_per_socket=<x> floor_kb_per_socket=<x>
+connect_ms_cpu=<x> floor_connect_ms_cpu=<x> connect_ratio=<x> sockets=<n>` (connect_ms_cpu: the server's
+CPU time, user + system, while the N sockets connect and receive their snapshot, divided by N; needs
+`--server-pid` for Cutline, the floor's PID is known).
 """
 
 from __future__ import annotations
@@ -154,6 +157,7 @@ class RunResult:
     expected: int = 0
     kb_per_socket: float = float("nan")
     connect_seconds: float = 0.0
+    connect_ms_cpu: float = float("nan")
     published: int = 0
 
     def p(self, pct: float) -> float:
@@ -375,7 +379,10 @@ class Command(BaseCommand):
         await asyncio.gather(*(open_one(s, gate) for s in sockets))
         result.connect_seconds = time.monotonic() - started
         cpu = _cpu_seconds(server_pid)
-        cpu_note = f", server CPU {1000 * (cpu - cpu_started) / n:.2f} ms per connect" if cpu is not None else ""
+        cpu_note = ""
+        if cpu is not None and cpu_started is not None:
+            result.connect_ms_cpu = 1000 * (cpu - cpu_started) / n
+            cpu_note = f", server CPU {result.connect_ms_cpu:.2f} ms per connect"
         self.stdout.write(f"[{name}] {result.connected}/{n} connected in {result.connect_seconds:.1f} s{cpu_note}")
         listeners = [asyncio.ensure_future(listen(s)) for s in sockets if s.ws is not None]
         await asyncio.sleep(3)  # idle sockets, settled
@@ -497,8 +504,12 @@ class Command(BaseCommand):
     def _report(self, cutline: RunResult, floor: RunResult | None) -> None:
         floor_p99 = floor.p(99) if floor else float("nan")
         floor_kb = floor.kb_per_socket if floor else float("nan")
+        floor_connect = floor.connect_ms_cpu if floor else float("nan")
+        connect_ratio = cutline.connect_ms_cpu / floor_connect if floor and floor_connect > 0 else float("nan")
         ratio = cutline.p(99) / floor_p99 if floor and floor_p99 > 0 else float("nan")
         self.stdout.write(
             f"p99_ms={cutline.p(99):.1f} floor_p99_ms={floor_p99:.1f} p99_ratio={ratio:.2f} lost={cutline.lost} "
-            f"kb_per_socket={cutline.kb_per_socket:.1f} floor_kb_per_socket={floor_kb:.1f} sockets={cutline.connected}"
+            f"kb_per_socket={cutline.kb_per_socket:.1f} floor_kb_per_socket={floor_kb:.1f} "
+            f"connect_ms_cpu={cutline.connect_ms_cpu:.2f} floor_connect_ms_cpu={floor_connect:.2f} "
+            f"connect_ratio={connect_ratio:.2f} sockets={cutline.connected}"
         )
