@@ -145,7 +145,7 @@ def test_renders_page_follows_renders_live_and_filters_by_status(page, owner, ap
     expect(row).to_have_count(1)
 
 
-def test_a_failed_render_is_explained_in_words_and_can_be_retried(page, owner):
+def test_a_failed_render_is_explained_in_words_and_offers_no_retry_that_cannot_help(page, owner):
     asset = video_asset(owner, name="gone.mp4")
     project = ProjectFactory(owner=owner, name="Missing media", timeline=timeline_using(video=asset))
     asset.file.storage.delete(asset.file.name)  # the media vanishes from storage after it was placed
@@ -158,7 +158,5 @@ def test_a_failed_render_is_explained_in_words_and_can_be_retried(page, owner):
     text = error.inner_text()
     assert "c1" in text, text  # the message names the clip
     assert "{" not in text and "Traceback" not in text and "/" not in text, text
-    expect(drawer.get_by_role("button", name="Retry")).to_be_visible()
-    drawer.get_by_role("button", name="Retry").click()
-    expect(drawer.locator(".job-status .badge")).to_have_text("Failed", timeout=60_000)
-    expect(drawer.locator(".recent-renders")).to_be_visible()
+    # MEDIA_MISSING: the same media would be missing again, so Retry is not offered (the API answers 409).
+    expect(drawer.get_by_role("button", name="Retry")).to_have_count(0)

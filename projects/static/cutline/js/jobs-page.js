@@ -35,7 +35,8 @@ function row(job) {
     actions.append(h("button", { type: "button", class: "secondary small", onclick: () => act(job, "cancel") },
       "Cancel"));
   }
-  if ((job.status === "FAILED" || job.status === "CANCELED") && job.retryable !== false) {
+  // `retryable` is about failures; a job seen running keeps `retryable: false` from then until a fresh read.
+  if (job.status === "CANCELED" || (job.status === "FAILED" && job.retryable !== false)) {
     actions.append(h("button", { type: "button", class: "secondary small", onclick: () => act(job, "retry") }, "Retry"));
   }
   if (job.status === "SUCCEEDED" && job.result) {

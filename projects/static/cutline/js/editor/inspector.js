@@ -7,7 +7,6 @@ import { clipLength, r6, usesDuration } from "./model.js";
 
 let fieldCounter = 0;
 
-const OUTPUT_ASPECTS = [["16:9", 1920, 1080], ["9:16", 1080, 1920], ["1:1", 1080, 1080], ["4:5", 1080, 1350]];
 const OUTPUT_FORMATS = [["mp4", "MP4 (H.264)"], ["mp4_hevc", "MP4 (HEVC)"], ["webm", "WebM (VP9/Opus)"],
   ["mov_prores", "QuickTime ProRes 422"], ["gif", "GIF (up to 30 s)"], ["mp3", "MP3 (sound only)"],
   ["wav", "WAV (sound only)"], ["png", "PNG (one frame)"]];
@@ -294,12 +293,7 @@ export class Inspector {
           onCommit: (v) => setOutput("fps", v) }),
         textField({ label: "Background", value: output.background || "#000000", field: "background", type: "color",
           problems, onCommit: (v) => setOutput("background", v) }),
-        // Aspect shapes and output formats (docs/text-and-captions.md; GET /api/presets lists the same).
-        h("div", { class: "field" }, h("span", { class: "label" }, "Shape"),
-          h("div", { class: "aspect-buttons", role: "group", "aria-label": "Shape" }, OUTPUT_ASPECTS.map(
-            ([name, width, height]) => h("button", { type: "button", class: "small secondary",
-              "aria-pressed": output.width * height === output.height * width ? "true" : "false",
-              onclick: () => editor.updateOutput((o) => { o.width = width; o.height = height; }) }, name)))),
+        // Output formats (docs/text-and-captions.md; GET /api/presets lists them, and the shapes above).
         selectField({ label: "Format", value: output.format || "mp4", field: "format", options: OUTPUT_FORMATS,
           problems, onCommit: (v) => setOutput("format", v) }),
         output.format === "png"

@@ -229,7 +229,8 @@ export class RenderPanel {
       actions.append(h("button", { type: "button", class: "danger", disabled: Boolean(job.cancel_requested),
         onclick: (event) => this.cancel(event.target) }, job.cancel_requested ? "Canceling…" : "Cancel render"));
     }
-    if ((job.status === "FAILED" || job.status === "CANCELED") && job.retryable !== false) {
+    // `retryable` is about failures; a job seen running keeps `retryable: false` from then until a fresh read.
+    if (job.status === "CANCELED" || (job.status === "FAILED" && job.retryable !== false)) {
       actions.append(h("button", { type: "button", class: "primary", onclick: (event) => this.retry(event.target) },
         "Retry"));
     }
