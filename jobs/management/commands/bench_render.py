@@ -67,6 +67,7 @@ class TreeMemory:
     def __init__(self) -> None:
         self.peak_rss = 0
         self.peak_pss = 0
+        self.start_rss = 0  # this process alone when sampling began (a test process carries its own history)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._sample, daemon=True)
 
@@ -93,6 +94,7 @@ class TreeMemory:
             self._stop.wait(0.025)
 
     def __enter__(self) -> TreeMemory:
+        self.start_rss = self._usage(os.getpid())[0]
         self._thread.start()
         return self
 
