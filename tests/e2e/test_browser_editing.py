@@ -209,12 +209,15 @@ def test_tracks_reorder_rename_and_lock(page, owner):
     name = page.get_by_label("Name of track v1")
     name.fill("B-roll")
     name.press("Enter")
+    page.evaluate("window.cutlineEditor.flushSave()")
+    assert Project.objects.get(pk=project.id).timeline["view"]["tracks"]["v1"] == {"name": "B-roll"}
+    assert Project.objects.get(pk=project.id).version == version  # a name is editor state, not a new version
+
+    # The lock is the document's (another tab or an API client sees it), and undoable.
     page.get_by_role("button", name="Lock B-roll").click()
     expect(page.get_by_role("button", name="Lock B-roll")).to_have_attribute("aria-pressed", "true")
-    page.evaluate("window.cutlineEditor.flushSave()")
-    view = Project.objects.get(pk=project.id).timeline["view"]
-    assert view["tracks"]["v1"] == {"name": "B-roll", "locked": True}
-    assert Project.objects.get(pk=project.id).version == version  # editor state, not a new version
+    saved(page)
+    assert stored(project.id)["tracks"][0]["locked"] is True
 
     # A locked track's clips do not move.
     page.locator('.tl-clip[data-clip-id="c1"]').focus()

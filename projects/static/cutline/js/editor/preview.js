@@ -4,7 +4,7 @@
 
 import { formatTimecode } from "../format.js";
 import { h } from "../ui.js";
-import { audioLayers, pictureBox, textOrigin, visualLayers } from "./compose.js";
+import { audioLayers, pictureBox, textAnimated, textBox, visualLayers } from "./compose.js";
 import { r6 } from "./model.js";
 
 const BOX = { width: 640, height: 400 };
@@ -37,6 +37,11 @@ export class Preview {
     this.canvas = document.getElementById("monitor-canvas");
     this.ctx = this.canvas.getContext("2d");
     this.stage = this.canvas.parentElement;
+    // Selection handles go on their own canvas above the exact still, so they show over it and never
+    // mix into the picture.
+    this.handles = h("canvas", { class: "monitor-handles", "aria-hidden": "true" });
+    this.stage.append(this.handles);
+    this.handlesCtx = this.handles.getContext("2d");
     this.mediaRoot = document.getElementById("monitor-media");
     this.playButton = document.getElementById("play");
     this.note = document.getElementById("monitor-note");
@@ -65,6 +70,8 @@ export class Preview {
     const scale = Math.min(BOX.width / width, BOX.height / height);
     this.canvas.width = Math.max(2, Math.round(width * scale));
     this.canvas.height = Math.max(2, Math.round(height * scale));
+    this.handles.width = this.canvas.width;
+    this.handles.height = this.canvas.height;
     this.scale = scale;
     this.canvas.setAttribute("aria-label", `Preview, ${width}×${height}, at ${formatTimecode(this.time)}`);
     this.draw();
@@ -175,12 +182,16 @@ export class Preview {
     const layers = visualLayers(this.editor.doc, time, this.editor.assets);
     const needsExact = layers.some((l) => l.kind === "text" || l.clip.adjust || l.clip.transition_out
       || (l.clip.transition && !["fade", "crossfade"].includes(l.clip.transition.type)));
+    this.stillWanted = false;
     if (!needsExact) {
       this.note.textContent = "";
       return;
     }
     this.note.textContent = this.editor.saveState === "saved" ? "Fetching the exact frame…" : "Approximate: titles are drawn exactly once saved.";
-    if (this.editor.saveState !== "saved") return;
+    if (this.editor.saveState !== "saved") {
+      this.stillWanted = true; // fetched by saved() once the document is on the server
+      return;
+    }
     this.stillTimer = setTimeout(async () => {
       const url = `/api/projects/${this.editor.projectId}/still?t=${time}&width=${this.canvas.width}`;
       const image = new Image();
@@ -207,6 +218,17 @@ export class Preview {
     this.still = null;
   }
 
+  /** The document reached the server: the exact frame that waited for it can be fetched now. */
+  saved() {
+    if (this.stillWanted && !this.playing) this._scheduleStill(this.time, this.generation);
+  }
+
+  /** A canvas gesture began: the exact still no longer shows what is being changed. */
+  editing() {
+    this._hideStill();
+    this.note.textContent = "";
+  }
+
   // --- drawing ---------------------------------------------------------------------------------------
 
   draw(time = this.time) {
@@ -219,7 +241,7 @@ export class Preview {
     for (const layer of visualLayers(this.editor.doc, time, this.editor.assets)) {
       if (layer.alpha <= 0) continue;
       ctx.globalAlpha = Math.min(1, layer.alpha);
-      if (layer.kind === "text") this._drawText(layer.clip);
+      if (layer.kind === "text") this._drawText(layer.clip, time - Number(layer.clip.start || 0));
       else if (layer.kind === "image") {
         const image = this._image(layer.asset);
         if (image.complete && image.naturalWidth) this._drawPicture(image, layer, image.naturalWidth, image.naturalHeight);
@@ -229,7 +251,8 @@ export class Preview {
       }
     }
     ctx.globalAlpha = 1;
-    if (this.overlay) this.overlay(ctx, time);
+    this.handlesCtx.clearRect(0, 0, this.handles.width, this.handles.height);
+    if (this.overlay) this.overlay(this.handlesCtx, time);
   }
 
   /** A video frame or image with the clip's fit, crop, scale, position, rotation and opacity. */
@@ -253,7 +276,12 @@ export class Preview {
   boxesAt(time = this.time) {
     const boxes = [];
     for (const layer of visualLayers(this.editor.doc, time, this.editor.assets)) {
-      if (layer.kind === "text") continue;
+      const local = time - Number(layer.clip.start || 0);
+      if (layer.kind === "text") {
+        // An animated title is a series of pictures the transform does not apply to (docs/text-and-captions.md).
+        if (!textAnimated(layer.clip)) boxes.push({ clip: layer.clip, track: layer.track, box: this._textLayout(layer.clip, local).box });
+        continue;
+      }
       let size = null;
       if (layer.kind === "image") {
         const image = this._image(layer.asset);
@@ -262,33 +290,54 @@ export class Preview {
         const entry = this.elements.get(layer.clip.id);
         size = [(entry && entry.element.videoWidth) || layer.asset.width, (entry && entry.element.videoHeight) || layer.asset.height];
       }
-      const local = time - Number(layer.clip.start || 0);
       boxes.push({ clip: layer.clip, track: layer.track,
         box: pictureBox(layer.clip, local, size, [this.canvas.width, this.canvas.height]) });
     }
     return boxes;
   }
 
-  _drawText(clip) {
+  /** A title's lines, font size and box (centre, size, turn, opacity: its transform at `local` applied). */
+  _textLayout(clip, local) {
     const ctx = this.ctx;
     const style = clip.style || {};
     const size = Math.max(4, Math.round((Number(style.size) || 48) * this.scale));
     const stroke = Math.max(1, Math.round(size / 24));
+    ctx.save();
+    ctx.font = `${size}px Aileron, "Helvetica Neue", Arial, sans-serif`;
+    const lines = String(clip.text || " ").split("\n");
+    const ink = [Math.max(...lines.map((line) => ctx.measureText(line).width)) + 2 * stroke, lines.length * size * 1.15];
+    ctx.restore();
+    return { size, stroke, lines, box: textBox(clip, local, ink, [this.canvas.width, this.canvas.height]) };
+  }
+
+  /** Where a title's centre is now, in fractions of the frame (the default of its transform's x and y). */
+  textCentre(clip, local) {
+    const { box } = this._textLayout(clip, local);
+    return [r6(box.cx / this.canvas.width), r6(box.cy / this.canvas.height)];
+  }
+
+  _drawText(clip, local) {
+    const ctx = this.ctx;
+    const style = clip.style || {};
+    const { size, stroke, lines, box } = this._textLayout(clip, local);
+    const scale = box.scale;
+    ctx.save();
+    ctx.globalAlpha *= Math.max(0, Math.min(1, box.opacity));
+    ctx.translate(box.cx, box.cy);
+    if (box.rotation) ctx.rotate((box.rotation * Math.PI) / 180);
+    ctx.scale(scale, scale);
     ctx.font = `${size}px Aileron, "Helvetica Neue", Arial, sans-serif`;
     ctx.textBaseline = "top";
     ctx.textAlign = "center";
-    const lines = String(clip.text || " ").split("\n");
-    const lineHeight = size * 1.15;
-    const boxWidth = Math.max(...lines.map((line) => ctx.measureText(line).width)) + 2 * stroke;
-    const boxHeight = lines.length * lineHeight;
-    const [x, y] = textOrigin(style.position || "center", [boxWidth, boxHeight], [this.canvas.width, this.canvas.height]);
     ctx.lineWidth = stroke * 2;
     ctx.strokeStyle = "#000";
     ctx.fillStyle = style.color || "#ffffff";
+    const top = -box.height / scale / 2;
     lines.forEach((line, index) => {
-      ctx.strokeText(line, x + boxWidth / 2, y + index * lineHeight);
-      ctx.fillText(line, x + boxWidth / 2, y + index * lineHeight);
+      ctx.strokeText(line, 0, top + index * size * 1.15);
+      ctx.fillText(line, 0, top + index * size * 1.15);
     });
+    ctx.restore();
   }
 
   // --- playing ---------------------------------------------------------------------------------------
