@@ -46,6 +46,7 @@ export class Preview {
     this.playButton = document.getElementById("play");
     this.note = document.getElementById("monitor-note");
     this.rateLabel = document.getElementById("monitor-rate");
+    this.level = document.getElementById("monitor-level");
     this.elements = new Map(); // clip id → { element, assetId, gain }
     this.images = new Map(); // asset id → HTMLImageElement
     this.playing = false;
@@ -126,7 +127,7 @@ export class Preview {
       const source = this.audio.createMediaElementSource(entry.element);
       entry.gain = this.audio.createGain();
       entry.gain.gain.value = 0;
-      source.connect(entry.gain).connect(this.audio.destination);
+      source.connect(entry.gain).connect(this.mix);
       entry.element.muted = false;
     } catch {
       entry.gain = null; // already connected, or no Web Audio: stays muted
@@ -342,6 +343,14 @@ export class Preview {
 
   // --- playing ---------------------------------------------------------------------------------------
 
+  /** The loudest sample of the mix just heard (0 … 1; 0 before any sound has played). */
+  outputPeak() {
+    if (!this.analyser) return 0;
+    const samples = new Float32Array(this.analyser.fftSize);
+    this.analyser.getFloatTimeDomainData(samples);
+    return samples.reduce((peak, v) => Math.max(peak, Math.abs(v)), 0);
+  }
+
   toggle() {
     if (this.playing) this.pause();
     else this.play();
@@ -353,6 +362,12 @@ export class Preview {
     if (rate > 0 && this.time >= length - 1e-3) this.editor.doc.view.current_time = 0;
     if (!this.audio && window.AudioContext) {
       this.audio = new AudioContext();
+      // Every clip's gain feeds one mix; an analyser on it lets the page (and the tests) see what is heard.
+      this.mix = this.audio.createGain();
+      this.analyser = this.audio.createAnalyser();
+      this.analyser.fftSize = 2048;
+      this.mix.connect(this.analyser);
+      this.mix.connect(this.audio.destination);
       for (const entry of this.elements.values()) this._connect(entry);
     }
     if (this.audio && this.audio.state === "suspended") this.audio.resume().catch(() => {});
@@ -383,6 +398,7 @@ export class Preview {
       entry.element.pause();
       if (entry.gain) entry.gain.gain.value = 0;
     }
+    this.level.value = 0;
     this.playButton.textContent = "Play";
     this.playButton.setAttribute("aria-pressed", "false");
     this.rateLabel.textContent = "";
@@ -423,6 +439,7 @@ export class Preview {
     }
     this.draw(time);
     this.canvas.dataset.frames = String(++this.frameCount);
+    this.level.value = this.outputPeak();
     this.editor.timeline.movePlayhead(time);
     document.getElementById("current-time").textContent = formatTimecode(time);
     if (atEdge) this.pause();
