@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import io
 import re
+import time
 
 import httpx
 import numpy as np
@@ -266,10 +267,21 @@ def test_two_tabs_scrubbing_do_not_conflict(page, browser_context, clip_project)
     other.close()
 
 
-def test_the_preview_plays_and_matches_the_servers_exact_frames(page, clip_project, live_server_url):
+def test_the_preview_plays_and_matches_the_servers_exact_frames(page, owner, live_server_url):
+    # A 720p source: the worker makes its 480-line proxy, which is what the preview plays.
+    video = video_asset(owner, seconds=2.0, name="pattern.mp4", width=1280, height=720)
+    clip_project = ProjectFactory(owner=owner, name="Cut", timeline=timeline_using(video=video, width=1280, height=720))
+    for _ in range(300):
+        video.refresh_from_db()
+        if video.proxy_status != "preparing":
+            break
+        time.sleep(0.1)
+    assert video.proxy_status == "ready"
     log_in(page)
     open_editor(page, clip_project.id)
     canvas = page.locator("#monitor-canvas")
+    sources = page.evaluate("[...document.querySelectorAll('#monitor-media video')].map(v => v.src)")
+    assert sources and all(src.endswith(f"/api/assets/{video.id}/proxy") for src in sources), sources
     expect(canvas).to_have_attribute("data-frame-time", "0")
     first = canvas_pixels(page)
 
@@ -293,6 +305,7 @@ def test_the_preview_plays_and_matches_the_servers_exact_frames(page, clip_proje
         exact = np.asarray(Image.open(io.BytesIO(response.body())).convert("RGB"))
         assert exact.shape == mine.shape
         score = psnr(mine, exact)
+        print(f"PSNR at {at:.3f} s: {score:.1f} dB")
         assert score >= 22, f"preview differs from the exact frame at {at:.3f} s: {score:.1f} dB"
 
 
