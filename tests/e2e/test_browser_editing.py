@@ -457,6 +457,10 @@ def test_hiding_a_track_hides_it_in_the_preview_and_the_server_still(page, owner
         return pixel[0] > 180 and pixel[1] < 90 and pixel[2] < 90
 
     assert logo_in_preview() and logo_in_still()
+    # What is on screen (the canvas under the selection-handle layer) shows it too.
+    shot = np.asarray(Image.open(io.BytesIO(page.locator(".monitor-stage").screenshot())).convert("RGB"))
+    seen = shot[int(shot.shape[0] * 0.125), int(shot.shape[1] * 0.875)]
+    assert seen[0] > 180 and seen[1] < 90 and seen[2] < 90, seen
 
     page.get_by_role("button", name="Hide Video v2").click()
     expect(page.get_by_role("button", name="Hide Video v2")).to_have_attribute("aria-pressed", "true")

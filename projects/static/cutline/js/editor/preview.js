@@ -12,6 +12,7 @@ const RATES = [1, 2, 4];
 const SEEK_TIMEOUT_MS = 4000;
 const STILL_DELAY_MS = 350;
 const DRIFT = 0.2;
+const LEVEL_FLOOR_DB = 60; // the level meter's empty end: −60 dBFS
 
 function mediaUrl(asset) {
   return asset.proxy_url || asset.file_url;
@@ -439,7 +440,8 @@ export class Preview {
     }
     this.draw(time);
     this.canvas.dataset.frames = String(++this.frameCount);
-    this.level.value = this.outputPeak();
+    const peak = this.outputPeak();
+    this.level.value = peak > 0 ? Math.max(0, 1 + (20 * Math.log10(peak)) / LEVEL_FLOOR_DB) : 0; // a meter in dB
     this.editor.timeline.movePlayhead(time);
     document.getElementById("current-time").textContent = formatTimecode(time);
     if (atEdge) this.pause();
