@@ -91,8 +91,9 @@ class _Compiler:
         return asset, facts
 
     def compile(self) -> RenderPlan:
-        tracks = [t for t in self.timeline.get("tracks") or [] if isinstance(t, dict)]
-        first_video = next((i for i, t in enumerate(tracks) if t.get("kind") == "video"), None)
+        tracks = track_switches_apply([t for t in self.timeline.get("tracks") or [] if isinstance(t, dict)])
+        hidden = {i for i, t in enumerate(tracks) if t.get("hidden")}
+        first_video = next((i for i, t in enumerate(tracks) if t.get("kind") == "video" and i not in hidden), None)
         captions: list[tuple[int, dict[str, Any]]] = []
         for index, track in enumerate(tracks):
             kind = track.get("kind")
@@ -108,6 +109,9 @@ class _Compiler:
                 captions.append((index, track))
         # Captions last: they are cut to where the rest of the timeline ends, so that must be known.
         cues = [cue for index, track in captions for cue in self.captions_track(index, track)]
+        # A hidden track is compiled like the others (its clips still set the length, a video track's sound
+        # still plays, hidden captions still go to the sidecar files); only its pictures are left out.
+        self.layers = [layer for layer in self.layers if layer.track_index not in hidden]
         self.layers.sort(key=lambda layer: layer.track_index)  # stable: document order, as the paths expect
         for layer in self.layers:
             if layer.animated:
@@ -486,6 +490,14 @@ class _Compiler:
                 src_in=src_in, start=round(start_s * rate), length=length, volume=volume,
                 fade_in=fade_in, fade_out=fade_out,
             ))
+
+
+def track_switches_apply(tracks: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The tracks as the render hears them (docs/timeline.md, "Track switches"): when any video or audio
+    track is `solo`, every other track with sound is muted. `hidden` is left for `compile` to apply."""
+    if not any(t.get("solo") and t.get("kind") in ("video", "audio") for t in tracks):
+        return tracks
+    return [{**t, "muted": True} if t.get("kind") in ("video", "audio") and not t.get("solo") else t for t in tracks]
 
 
 def output_spec(timeline: dict[str, Any], preset: str, *, threads: int) -> OutputSpec:

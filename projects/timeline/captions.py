@@ -11,7 +11,7 @@ from typing import Any
 
 MAX_INLINE_CUES = 2000
 MAX_CUE_TEXT = 500
-CAPTION_FIELDS = ("id", "kind", "asset_id", "offset", "cues", "style")
+CAPTION_FIELDS = ("id", "kind", "hidden", "locked", "asset_id", "offset", "cues", "style")
 # What a captions track looks like unless its style says otherwise (the renderer also wraps captions at 90 %
 # of the frame's width when no max_width is given).
 CAPTION_STYLE = {"size": 40, "position": "bottom",
@@ -22,6 +22,7 @@ def captions_track_validate(v: Any, value: dict[str, Any], path: str, track_id: 
     """The canonical captions track (with an empty `_ends`: captions never lengthen the timeline)."""
     v.unknown_keys(value, CAPTION_FIELDS, path, "a captions track")
     track: dict[str, Any] = {"id": track_id, "kind": "captions"}
+    v.track_switches(value, path, track, ("hidden", "locked"))
     has_asset, has_cues = "asset_id" in value, "cues" in value
     if has_asset == has_cues:
         v.error(path, "a captions track needs either asset_id (a subtitles asset) or cues, not both" if has_asset

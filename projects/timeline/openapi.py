@@ -107,7 +107,13 @@ TIMELINE_OPENAPI = {
             "background": _COLOR, **OUTPUT_PROPERTIES}},
         "tracks": {"type": "array", "items": {"type": "object", "required": ["id", "kind"], "properties": {
             "id": {"type": "string"}, "kind": {"type": "string", "enum": ["video", "audio", "text", "captions"]},
-            "muted": {"type": "boolean"}, "clips": {"type": "array", "items": _CLIP},
+            "muted": {"type": "boolean", "description": "video, audio: no sound from this track"},
+            "solo": {"type": "boolean", "description": "video, audio: when any track is solo, only solo tracks "
+                                                       "are heard"},
+            "hidden": {"type": "boolean", "description": "video, text, captions: nothing of this track is drawn"},
+            "locked": {"type": "boolean", "description": "editor state: the editor refuses to change the track's "
+                                                         "clips; never rendered"},
+            "clips": {"type": "array", "items": _CLIP},
             **CAPTIONS_TRACK_PROPERTIES}}},
         "markers": {"type": "array", "items": {"type": "object"}},
         "view": {"type": "object"},

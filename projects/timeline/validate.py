@@ -51,6 +51,10 @@ MIN_FPS, MAX_FPS = 1.0, 60.0
 MIN_SIZE = 16
 TEXT_SIZE_RANGE = (8, 512)
 COLOR_RE = re.compile(r"^#[0-9a-fA-F]{6}$")
+# Track switches (docs/timeline.md, "Track switches"): `muted` is schema 1 and always stored on tracks with
+# sound; the others are stored only when given. Captions tracks take `hidden` and `locked` (captions.py).
+TRACK_SWITCHES = {"video": ("muted", "solo", "hidden", "locked"), "audio": ("muted", "solo", "locked"),
+                  "text": ("hidden", "locked")}
 
 # A whole asset_id written as `{{name}}`: the project is a template (docs/automation.md).
 MERGE_FIELD = re.compile(r"^\{\{\s*[A-Za-z0-9_][A-Za-z0-9_.\-]{0,63}\s*\}\}$")
@@ -376,11 +380,14 @@ class _Validator(CompositionChecks):
         if value.get("kind") == "captions":
             return captions_track_validate(self, value, path, track_id)
         kind = self.choice(value, "kind", path, TRACK_KINDS)
-        allowed = ("id", "kind", "clips") if kind == "text" else ("id", "kind", "muted", "clips")
-        self.unknown_keys(value, allowed, path, f"a {kind} track" if kind in TRACK_KINDS else "a track")
+        switches = TRACK_SWITCHES.get(kind, ("muted",))
+        allowed = ("id", "kind", *switches, "clips")
+        article = "an" if kind == "audio" else "a"
+        self.unknown_keys(value, allowed, path, f"{article} {kind} track" if kind in TRACK_KINDS else "a track")
         track: dict[str, Any] = {"id": track_id, "kind": kind}
         if kind in ("video", "audio"):
             track["muted"] = self.boolean(value, "muted", path, default=False)
+        self.track_switches(value, path, track, switches)
         label = track_id if isinstance(track_id, str) else path
         clips_raw = value.get("clips", [])
         if not isinstance(clips_raw, list):
@@ -405,6 +412,13 @@ class _Validator(CompositionChecks):
         track["clips"] = clips
         track["_ends"] = [(spot.end, spot.path) for spot in placed]
         return track
+
+    def track_switches(self, value: dict[str, Any], path: str, track: dict[str, Any],
+                       switches: tuple[str, ...]) -> None:
+        """`solo`, `hidden`, `locked` as given (absent ones are not added: old clients read back what they wrote)."""
+        for key in switches:
+            if key != "muted" and key in value:
+                track[key] = self.boolean(value, key, path, default=False)
 
     # --- clips ---------------------------------------------------------------------------------------------
     def clip(self, raw: Any, path: str, track_kind: Any) -> dict[str, Any] | None:

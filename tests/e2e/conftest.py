@@ -115,4 +115,11 @@ def screenshot(page, name: str) -> None:
     if SCREENSHOT_DIR:
         Path(SCREENSHOT_DIR).mkdir(parents=True, exist_ok=True)
         page.evaluate("document.querySelectorAll('.notice').forEach(n => n.remove())")
-        page.screenshot(path=str(Path(SCREENSHOT_DIR) / name))
+        path = Path(SCREENSHOT_DIR) / name
+        page.screenshot(path=str(path))
+        # 256 colours keep the committed PNGs about a third of the size; the pages are flat colours anyway.
+        from PIL import Image
+
+        with Image.open(path) as shot:
+            small = shot.convert("RGB").quantize(colors=256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
+        small.save(path, optimize=True)

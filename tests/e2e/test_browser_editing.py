@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import io
 import re
+import time
 
 import httpx
 import numpy as np
@@ -209,12 +210,15 @@ def test_tracks_reorder_rename_and_lock(page, owner):
     name = page.get_by_label("Name of track v1")
     name.fill("B-roll")
     name.press("Enter")
+    page.evaluate("window.cutlineEditor.flushSave()")
+    assert Project.objects.get(pk=project.id).timeline["view"]["tracks"]["v1"] == {"name": "B-roll"}
+    assert Project.objects.get(pk=project.id).version == version  # a name is editor state, not a new version
+
+    # The lock is the document's (another tab or an API client sees it), and undoable.
     page.get_by_role("button", name="Lock B-roll").click()
     expect(page.get_by_role("button", name="Lock B-roll")).to_have_attribute("aria-pressed", "true")
-    page.evaluate("window.cutlineEditor.flushSave()")
-    view = Project.objects.get(pk=project.id).timeline["view"]
-    assert view["tracks"]["v1"] == {"name": "B-roll", "locked": True}
-    assert Project.objects.get(pk=project.id).version == version  # editor state, not a new version
+    saved(page)
+    assert stored(project.id)["tracks"][0]["locked"] is True
 
     # A locked track's clips do not move.
     page.locator('.tl-clip[data-clip-id="c1"]').focus()
@@ -263,10 +267,21 @@ def test_two_tabs_scrubbing_do_not_conflict(page, browser_context, clip_project)
     other.close()
 
 
-def test_the_preview_plays_and_matches_the_servers_exact_frames(page, clip_project, live_server_url):
+def test_the_preview_plays_and_matches_the_servers_exact_frames(page, owner, live_server_url):
+    # A 720p source: the worker makes its 480-line proxy, which is what the preview plays.
+    video = video_asset(owner, seconds=2.0, name="pattern.mp4", width=1280, height=720)
+    clip_project = ProjectFactory(owner=owner, name="Cut", timeline=timeline_using(video=video, width=1280, height=720))
+    for _ in range(300):
+        video.refresh_from_db()
+        if video.proxy_status != "preparing":
+            break
+        time.sleep(0.1)
+    assert video.proxy_status == "ready"
     log_in(page)
     open_editor(page, clip_project.id)
     canvas = page.locator("#monitor-canvas")
+    sources = page.evaluate("[...document.querySelectorAll('#monitor-media video')].map(v => v.src)")
+    assert sources and all(src.endswith(f"/api/assets/{video.id}/proxy") for src in sources), sources
     expect(canvas).to_have_attribute("data-frame-time", "0")
     first = canvas_pixels(page)
 
@@ -290,6 +305,7 @@ def test_the_preview_plays_and_matches_the_servers_exact_frames(page, clip_proje
         exact = np.asarray(Image.open(io.BytesIO(response.body())).convert("RGB"))
         assert exact.shape == mine.shape
         score = psnr(mine, exact)
+        print(f"PSNR at {at:.3f} s: {score:.1f} dB")
         assert score >= 22, f"preview differs from the exact frame at {at:.3f} s: {score:.1f} dB"
 
 
@@ -381,3 +397,118 @@ def first_frame(path) -> np.ndarray:
     raw = subprocess.run([ffmpeg_exe(), "-v", "error", "-ss", "0.5", "-i", str(path), "-frames:v", "1",
                           "-f", "image2pipe", "-vcodec", "png", "-"], check=True, capture_output=True).stdout
     return np.asarray(Image.open(io.BytesIO(raw)).convert("RGB"))
+
+
+def test_playing_makes_sound_through_web_audio_and_a_muted_track_is_silent(page, clip_project):
+    log_in(page)
+    open_editor(page, clip_project.id)
+    play = page.get_by_role("button", name="Play")
+
+    def loudest_while_playing() -> float:
+        page.evaluate("window.cutlineEditor.setTime(0)")
+        play.click()
+        # The mix's analyser, read every frame while it plays (what the level meter shows).
+        page.evaluate("""() => { window.peak = 0; const preview = window.cutlineEditor.preview;
+            const read = () => { window.peak = Math.max(window.peak, preview.outputPeak());
+              if (preview.playing) requestAnimationFrame(read); };
+            requestAnimationFrame(read); }""")
+        page.wait_for_function("() => window.cutlineEditor.doc.view.current_time > 1.2", timeout=15_000)
+        page.keyboard.press("k")
+        expect(page.get_by_role("button", name="Play")).to_be_visible()
+        return page.evaluate("window.peak")
+
+    heard = loudest_while_playing()
+    assert heard > 0.05, f"the clip's 440 Hz tone was not heard (peak {heard})"
+
+    page.get_by_role("button", name="Mute Video v1").click()
+    saved(page)
+    assert stored(clip_project.id)["tracks"][0]["muted"] is True
+    assert loudest_while_playing() == 0.0
+
+
+def test_hiding_a_track_hides_it_in_the_preview_and_the_server_still(page, owner, tmp_path):
+    from projects.services import asset_create_from_path
+
+    logo_path = tmp_path / "logo.png"
+    Image.new("RGB", (100, 100), (230, 20, 20)).save(logo_path)
+    logo = asset_create_from_path(owner=owner, path=logo_path, name="logo.png")
+    video = video_asset(owner, seconds=1.0, name="clip.mp4", source="smptebars")
+    document = timeline_using(video=video, width=320, height=180)
+    document["tracks"].append({"id": "v2", "kind": "video", "clips": [
+        {"id": "c2", "asset_id": str(logo.id), "start": 0.0, "duration": 1.0,
+         "transform": {"x": 0.875, "y": 0.125, "scale": 0.2}}]})
+    project = ProjectFactory(owner=owner, name="Hide", timeline=document)
+    log_in(page)
+    open_editor(page, project.id)
+    seek(page, 0.5)
+    canvas = page.locator("#monitor-canvas")
+    expect(canvas).to_have_attribute("data-frame-time", "0.5")
+    size = page.evaluate("(c => [c.width, c.height])(document.getElementById('monitor-canvas'))")
+    corner = (int(size[1] * 0.125), int(size[0] * 0.875))
+
+    def logo_in_preview() -> bool:
+        pixel = canvas_pixels(page)[corner]
+        return pixel[0] > 180 and pixel[1] < 90 and pixel[2] < 90
+
+    def logo_in_still() -> bool:
+        response = page.request.get(f"/api/projects/{project.id}/still?t=0.5&width={size[0]}")
+        assert response.status == 200
+        pixel = np.asarray(Image.open(io.BytesIO(response.body())).convert("RGB"))[corner]
+        return pixel[0] > 180 and pixel[1] < 90 and pixel[2] < 90
+
+    assert logo_in_preview() and logo_in_still()
+    # What is on screen (the canvas under the selection-handle layer) shows it too.
+    shot = np.asarray(Image.open(io.BytesIO(page.locator(".monitor-stage").screenshot())).convert("RGB"))
+    seen = shot[int(shot.shape[0] * 0.125), int(shot.shape[1] * 0.875)]
+    assert seen[0] > 180 and seen[1] < 90 and seen[2] < 90, seen
+
+    page.get_by_role("button", name="Hide Video v2").click()
+    expect(page.get_by_role("button", name="Hide Video v2")).to_have_attribute("aria-pressed", "true")
+    saved(page)
+    assert stored(project.id)["tracks"][1]["hidden"] is True
+    assert not logo_in_preview()
+    assert not logo_in_still()  # what the render will draw
+
+    page.get_by_role("button", name="Undo").click()
+    saved(page)
+    assert "hidden" not in stored(project.id)["tracks"][1]
+    assert logo_in_preview() and logo_in_still()
+
+
+def test_drag_a_title_to_the_top_left_and_the_server_draws_it_there(page, owner):
+    document = timeline_using(title="HELLO", width=640, height=360)
+    document["tracks"][0]["clips"][0]["style"] = {"size": 48, "color": "#ffffff", "position": "center"}
+    project = ProjectFactory(owner=owner, name="Title", timeline=document)
+    log_in(page)
+    open_editor(page, project.id)
+    seek(page, 0.5)
+    canvas = page.locator("#monitor-canvas")
+    expect(canvas).to_have_attribute("data-frame-time", "0.5")
+    box = canvas.bounding_box()
+    size = page.evaluate("(c => [c.width, c.height])(document.getElementById('monitor-canvas'))")
+    per_px = box["width"] / size[0]
+
+    # Pick the title in the middle of the preview and drag it up and to the left.
+    start = (box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.mouse.move(*start)
+    page.mouse.down()
+    page.mouse.move(start[0] - 0.1 * size[0] * per_px, start[1] - 0.1 * size[1] * per_px, steps=4)
+    page.mouse.move(start[0] - 0.3 * size[0] * per_px, start[1] - 0.3 * size[1] * per_px, steps=6)
+    page.mouse.up()
+    expect(page.locator(".tl-clip[data-clip-id='x1']")).to_have_class(re.compile(r"\bselected\b"))
+    saved(page)
+    transform = stored(project.id)["tracks"][0]["clips"][0]["transform"]
+    assert transform["x"] == pytest.approx(0.2, abs=0.02) and transform["y"] == pytest.approx(0.2, abs=0.02)
+    # The inspector shows where it went.
+    expect(page.get_by_role("spinbutton", name="X (0 left – 1 right)")).to_have_value(str(transform["x"]))
+
+    # The monitor fetches the exact frame once saved; the server draws the title's ink at the top-left.
+    expect(page.locator(".monitor-still")).to_be_visible()
+    response = page.request.get(f"/api/projects/{project.id}/still?t=0.5&width={size[0]}")
+    ink = np.asarray(Image.open(io.BytesIO(response.body())).convert("L")) > 128
+    rows, cols = np.nonzero(ink)
+    assert rows.size > 50, "no title ink in the still"
+    height, width = ink.shape
+    assert rows.mean() == pytest.approx(0.2 * height, abs=0.06 * height)
+    assert cols.mean() == pytest.approx(0.2 * width, abs=0.06 * width)
+    assert not ink[int(height * 0.4):int(height * 0.6), int(width * 0.4):int(width * 0.6)].any()

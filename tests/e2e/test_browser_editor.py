@@ -69,6 +69,8 @@ def test_a_person_builds_renders_plays_and_downloads_a_video(page, owner, api_to
     page.get_by_role("button", name="Fit").click()
     saved(page)
     page.locator(".tl-clip.clip-video").first.click()
+    # Paused on a title once saved: the monitor shows the server's exact frame (with the selection above it).
+    expect(page.locator("#monitor-note")).to_have_text("Exact frame (as the render will draw it).")
     screenshot(page, "editor.png")
 
     stored = httpx.get(f"{live_server_url}/api/projects/{project_id}/",

@@ -41,8 +41,19 @@ test("a crossfade ramps the later clip in over the earlier one", () => {
 
 test("a hidden track is not drawn", () => {
   const d = doc();
-  d.view.tracks = { t1: { hidden: true } };
+  d.tracks[1].hidden = true;
   assert.deepEqual(visualLayers(d, 0.5, assets).map((l) => l.clip.id), ["c1"]);
+  d.tracks[1].hidden = false;
+  d.tracks[0].hidden = true;
+  assert.deepEqual(visualLayers(d, 0.5, assets).map((l) => l.clip.id), ["x1"]);
+  d.view.tracks = { v1: { hidden: false } }; // editor state in the view no longer decides it
+  assert.deepEqual(visualLayers(d, 0.5, assets).map((l) => l.clip.id), ["x1"]);
+});
+
+test("a hidden video track is still heard", () => {
+  const d = doc();
+  d.tracks[0].hidden = true;
+  assert.deepEqual(audioLayers(d, 0.5, assets).map((s) => [s.clip.id, s.gain]), [["c1", 1], ["m1", 0.5]]);
 });
 
 test("audio: fades, volume, mute and solo", () => {
@@ -52,7 +63,11 @@ test("audio: fades, volume, mute and solo", () => {
   d.tracks[0].muted = true;
   assert.deepEqual(at(0.5), { c1: 0, m1: 0.5 });
   d.tracks[0].muted = false;
-  d.view.tracks = { a1: { solo: true } };
+  d.tracks[2].solo = true;
+  assert.deepEqual(at(0.5), { c1: 0, m1: 0.5 });
+  d.tracks[0].solo = true; // two solo tracks: both heard
+  assert.deepEqual(at(0.5), { c1: 1, m1: 0.5 });
+  d.tracks[0].muted = true; // solo and muted: silent, and the other solo track still plays alone
   assert.deepEqual(at(0.5), { c1: 0, m1: 0.5 });
 });
 
@@ -90,4 +105,23 @@ test("keyframes are set in time order and removed", () => {
   keyframeRemove(clip, "x", 0);
   keyframeRemove(clip, "x", 1);
   assert.equal(clip.keyframes, undefined);
+});
+
+import { textAnimated, textBox } from "../../projects/static/cutline/js/editor/compose.js";
+
+test("a title's box: at its style position until x/y are set, then scaled and turned about its centre", () => {
+  const title = { id: "x", text: "Hi", start: 0, duration: 2, style: { position: "top" } };
+  assert.deepEqual(textBox(title, 0, [100, 40], [640, 360]),
+    { cx: 320, cy: 38, width: 100, height: 40, rotation: 0, opacity: 1, scale: 1 });
+  title.transform = { x: 0.1, y: 0.2, scale: 2, rotation: 30 };
+  assert.deepEqual(textBox(title, 0, [100, 40], [640, 360]),
+    { cx: 64, cy: 72, width: 200, height: 80, rotation: 30, opacity: 1, scale: 2 });
+  title.keyframes = { x: [{ t: 0, v: 0.1 }, { t: 1, v: 0.5 }] };
+  assert.ok(Math.abs(textBox(title, 0.5, [100, 40], [640, 360]).cx - 192) < 1e-9);
+});
+
+test("an animated title is not transformed", () => {
+  assert.equal(textAnimated({ style: { animation: { in: "fade" } } }), true);
+  assert.equal(textAnimated({ style: { animation: { in: "none", out: "none" } } }), false);
+  assert.equal(textAnimated({ style: {} }), false);
 });

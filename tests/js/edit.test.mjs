@@ -3,8 +3,8 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 
 import {
-  copyClips, deleteClip, fitsOn, moveTrack, overlapProblems, pasteClips, placeClip, snapToFrame, splitClip,
-  trimClip, trimLimit,
+  copyClips, deleteClip, fitsOn, lockedTrackIds, moveTrack, overlapProblems, pasteClips, placeClip, setTrackSwitch,
+  snapToFrame, splitClip, trackState, trimClip, trimLimit,
 } from "../../projects/static/cutline/js/editor/edit.js";
 import { History } from "../../projects/static/cutline/js/editor/history.js";
 
@@ -230,4 +230,32 @@ test("no split inside a crossfade; next to it the track stays valid", () => {
   assert.ok(splitClip(d, "c1", 1.0, assets));
   assert.ok(splitClip(d, "c2", 2.5, assets));
   assert.deepEqual(overlapProblems(d.tracks[0].clips, assets), []);
+});
+
+test("track switches live in the document: on is written, off is left out (muted stays)", () => {
+  const d = doc();
+  d.view.tracks = { v1: { name: "B-roll", locked: true } }; // a leftover from when locks were view state
+  assert.deepEqual(trackState(d, "v1"), { name: "B-roll", muted: false, solo: false, hidden: false, locked: false });
+  assert.equal(setTrackSwitch(d, "v1", "hidden", true), true);
+  assert.equal(setTrackSwitch(d, "v1", "locked", true), true);
+  assert.equal(d.tracks[0].hidden, true);
+  assert.deepEqual([...lockedTrackIds(d)], ["v1"]);
+  setTrackSwitch(d, "v1", "hidden", false);
+  setTrackSwitch(d, "v1", "muted", false);
+  assert.equal("hidden" in d.tracks[0], false);
+  assert.equal(d.tracks[0].muted, false);
+  assert.equal(setTrackSwitch(d, "t1", "solo", true), false, "a text track has no sound to solo");
+  assert.equal("solo" in d.tracks[1], false);
+  assert.deepEqual(trackState(d, "t1"), { hidden: false, locked: false });
+});
+
+test("a switch is one undo step", () => {
+  const d = doc();
+  const history = new History();
+  history.perform(d, "Hide track", (x) => setTrackSwitch(x, "t1", "hidden", true));
+  assert.equal(d.tracks[1].hidden, true);
+  history.undo(d);
+  assert.equal("hidden" in d.tracks[1], false);
+  history.redo(d);
+  assert.equal(d.tracks[1].hidden, true);
 });

@@ -124,6 +124,15 @@ BROKEN = [
      {"tracks.1.muted": "a text track has no field 'muted'"}, {}),
     ("muted_not_boolean", _set("tracks.0.muted", "yes"),
      {"tracks.0.muted": "muted must be true or false (got text)"}, {}),
+    ("hidden_on_an_audio_track", _set("tracks.2.hidden", True),
+     {"tracks.2.hidden": "an audio track has no field 'hidden' (allowed: id, kind, muted, solo, locked, clips)"}, {}),
+    ("solo_on_a_text_track", _set("tracks.1.solo", True),
+     {"tracks.1.solo": "a text track has no field 'solo' (allowed: id, kind, hidden, locked, clips)"}, {}),
+    ("hidden_not_boolean", _set("tracks.0.hidden", 1),
+     {"tracks.0.hidden": "hidden must be true or false (got a number)"}, {}),
+    ("solo_not_boolean", _set("tracks.2.solo", "on"), {"tracks.2.solo": "solo must be true or false (got text)"}, {}),
+    ("locked_is_null", _set("tracks.1.locked", None), {"tracks.1.locked": "locked must be true or false (got null)"},
+     {}),
     ("clip_without_id", _del(f"{V0}.id"), {f"{V0}.id": "id is required"}, {}),
     ("duplicate_clip_id", _set(f"{T0}.id", "c1"), {f"{T0}.id": "clip id 'c1' is used twice"}, {}),
     ("negative_start", _set(f"{V0}.start", -1), {f"{V0}.start": "start (-1.0) must not be negative"}, {}),
@@ -361,6 +370,25 @@ def test_defaults_are_filled_so_stored_documents_are_canonical(library):
         "id": "m1", "asset_id": str(library["audio"].id), "start": 0.0, "in": 0.0, "out": 2.0, "volume": 0.4,
         "fade_in": 0.0, "fade_out": 0.0,
     }
+
+
+@pytest.mark.django_db
+def test_track_switches_are_stored_as_given_and_never_added(library):
+    document = valid_document(library)
+    document["tracks"][0].update(hidden=True, solo=False, locked=True)
+    document["tracks"][1]["hidden"] = False
+    document["tracks"][2].update(muted=True, solo=True)
+    document["tracks"].append({"id": "cc", "kind": "captions", "hidden": True, "locked": False,
+                               "cues": [{"start": 0, "end": 1, "text": "Hi"}]})
+    video, text, audio, captions = timeline_validate(document, owner=library["owner"])["tracks"]
+    assert {k: video[k] for k in ("muted", "solo", "hidden", "locked")} == {
+        "muted": False, "solo": False, "hidden": True, "locked": True}
+    assert text["hidden"] is False and "locked" not in text and "solo" not in text
+    assert audio["muted"] is True and audio["solo"] is True and "hidden" not in audio
+    assert captions["hidden"] is True and captions["locked"] is False
+
+    plain = timeline_validate(valid_document(library), owner=library["owner"])["tracks"]
+    assert not any(key in track for track in plain for key in ("solo", "hidden", "locked"))
 
 
 @pytest.mark.django_db

@@ -3,7 +3,7 @@
 // render agree: tracks stack in document order, a fade ramps in from what is below (and dips the
 // clip before it out when they touch), a crossfade ramps the later clip in over the earlier one.
 
-import { trackState } from "./edit.js";
+import { trackAudible } from "./edit.js";
 import { clipEnd, clipLength, usesDuration } from "./model.js";
 
 const EPSILON = 1e-6;
@@ -40,12 +40,12 @@ function ramp(clip, track, asset, time) {
 
 /**
  * The pictures on screen at `time`, bottom first: { clip, track, asset, kind, sourceTime, alpha }.
- * Text clips have kind "text"; hidden tracks (editor state) are left out.
+ * Text clips have kind "text"; hidden tracks are left out, as the render leaves them out.
  */
 export function visualLayers(doc, time, assets) {
   const layers = [];
   for (const track of doc.tracks || []) {
-    if (track.kind === "audio" || trackState(doc, track.id).hidden) continue;
+    if (track.kind === "audio" || track.kind === "captions" || track.hidden) continue;
     const ordered = [...track.clips].sort((a, b) => Number(a.start) - Number(b.start));
     for (const clip of ordered) {
       const asset = assets.get(clip.asset_id);
@@ -62,11 +62,10 @@ export function visualLayers(doc, time, assets) {
 
 /** The sounds playing at `time`: { clip, track, asset, sourceTime, gain } (gain 0 when muted). */
 export function audioLayers(doc, time, assets) {
-  const soloing = (doc.tracks || []).some((t) => trackState(doc, t.id).solo);
   const sounds = [];
   for (const track of doc.tracks || []) {
-    if (track.kind === "text") continue;
-    const audible = !track.muted && (!soloing || trackState(doc, track.id).solo);
+    if (track.kind !== "video" && track.kind !== "audio") continue;
+    const audible = trackAudible(doc, track);
     for (const clip of track.clips) {
       const asset = assets.get(clip.asset_id);
       if (!asset || asset.kind === "image" || (track.kind === "video" && asset.has_audio === false)) continue;
@@ -171,6 +170,31 @@ export function pictureBox(clip, local, source, canvas) {
     opacity: t.opacity,
     crop: t.crop,
   };
+}
+
+/**
+ * Where a title is drawn: its `ink` box ([width, height]) at the style's position (textOrigin), then the
+ * transform as the compiler applies it to titles: centred at (x, y) when given, scaled about its centre,
+ * turned. Returns { cx, cy, width, height, rotation, opacity, scale } in canvas pixels.
+ */
+export function textBox(clip, local, ink, canvas) {
+  const t = transformAt(clip, local);
+  const [x, y] = textOrigin((clip.style || {}).position || "center", ink, canvas);
+  return {
+    cx: t.givenX ? t.x * canvas[0] : x + ink[0] / 2,
+    cy: t.givenY ? t.y * canvas[1] : y + ink[1] / 2,
+    width: ink[0] * t.scale,
+    height: ink[1] * t.scale,
+    rotation: t.rotation,
+    opacity: t.opacity,
+    scale: t.scale,
+  };
+}
+
+/** An animated title (style.animation in/out) is a series of pictures: transforms do not apply to it. */
+export function textAnimated(clip) {
+  const spec = (clip.style || {}).animation;
+  return Boolean(spec && typeof spec === "object" && ((spec.in && spec.in !== "none") || (spec.out && spec.out !== "none")));
 }
 
 /** Is canvas point (px, py) inside a (rotated) box? */

@@ -53,14 +53,40 @@ export function overlapProblems(clips, assets) {
   return problems;
 }
 
-/** Editor-only state of a track (name, locked, hidden, solo), kept in `view.tracks`: never rendered. */
+/** Switches a track kind takes in the document (docs/timeline.md, "Track switches"). */
+export const TRACK_SWITCHES = { video: ["muted", "solo", "hidden", "locked"], audio: ["muted", "solo", "locked"],
+  text: ["hidden", "locked"], captions: ["hidden", "locked"] };
+
+/**
+ * A track's state: its name (editor state in `view.tracks`, never rendered) and its switches `muted`, `solo`,
+ * `hidden`, `locked` (document fields: renders obey them too).
+ */
 export function trackState(doc, trackId) {
   const states = doc.view && doc.view.tracks && typeof doc.view.tracks === "object" ? doc.view.tracks : {};
-  return states[trackId] || {};
+  const track = (doc.tracks || []).find((t) => t.id === trackId) || {};
+  const state = {};
+  if (states[trackId] && states[trackId].name) state.name = states[trackId].name;
+  for (const key of TRACK_SWITCHES[track.kind] || []) state[key] = Boolean(track[key]);
+  return state;
+}
+
+/** Set switch `key` of a track in the document: `muted` stays written (schema 1), the others only when on. */
+export function setTrackSwitch(doc, trackId, key, on) {
+  const track = doc.tracks.find((t) => t.id === trackId);
+  if (!track || !(TRACK_SWITCHES[track.kind] || []).includes(key)) return false;
+  if (on || key === "muted") track[key] = Boolean(on);
+  else delete track[key];
+  return true;
+}
+
+/** Is anything of the track heard? (Solo: when any track with sound is solo, only solo tracks are.) */
+export function trackAudible(doc, track) {
+  const soloing = (doc.tracks || []).some((t) => (t.kind === "video" || t.kind === "audio") && t.solo);
+  return !track.muted && (!soloing || Boolean(track.solo));
 }
 
 export function lockedTrackIds(doc) {
-  return new Set((doc.tracks || []).filter((t) => trackState(doc, t.id).locked).map((t) => t.id));
+  return new Set((doc.tracks || []).filter((t) => t.locked).map((t) => t.id));
 }
 
 /** Problems the clip `id` takes part in when `clips` lie on one track. */

@@ -2,7 +2,7 @@
 
 import { formatSeconds, formatTimecode } from "../format.js";
 import { h } from "../ui.js";
-import { DEFAULT_TRANSFORM, keyframeAt, keyframeRemove, keyframeSet, transformAt } from "./compose.js";
+import { DEFAULT_TRANSFORM, keyframeAt, keyframeRemove, keyframeSet, textAnimated, transformAt } from "./compose.js";
 import { clipLength, r6, usesDuration } from "./model.js";
 
 let fieldCounter = 0;
@@ -182,7 +182,7 @@ export class Inspector {
           onCommit: (v) => editor.setTransition(clip.id, transition.type, v) }));
       }
     }
-    if (track.kind === "video" && asset) body.push(this._transform(clip));
+    if ((track.kind === "video" && asset) || (isText && !textAnimated(clip))) body.push(this._transform(clip, { isText }));
     const sameKind = editor.doc.tracks.filter((t) => t.kind === track.kind);
     if (sameKind.length > 1) {
       body.push(selectField({ label: "Track", value: track.id, field: "track", problems: [],
@@ -202,15 +202,24 @@ export class Inspector {
   }
 
   /** Position, size, turn, opacity and crop (schema 2 `transform`), with keyframe toggles at the playhead. */
-  _transform(clip) {
+  _transform(clip, { isText = false } = {}) {
     const editor = this.editor;
     const local = r6(Math.max(0, Number(editor.doc.view.current_time) - Number(clip.start || 0)));
-    const now = transformAt(clip, local);
+    // A title without x/y sits where its style.position puts it: that is its x/y until one is set.
+    const centre = isText && editor.preview ? editor.preview.textCentre(clip, local) : [DEFAULT_TRANSFORM.x, DEFAULT_TRANSFORM.y];
+    const defaults = { ...DEFAULT_TRANSFORM, x: centre[0], y: centre[1] };
+    const valueAt = (c, prop) => {
+      const value = transformAt(c, local);
+      if (prop === "x" && !value.givenX) return centre[0];
+      if (prop === "y" && !value.givenY) return centre[1];
+      return value[prop];
+    };
+    const now = { ...transformAt(clip, local), x: valueAt(clip, "x"), y: valueAt(clip, "y") };
     const problems = editor.problems.filter((p) => p.clipId === clip.id);
     const set = (prop, value) => editor.updateClip(clip.id, (c) => {
       const keyed = c.keyframes && c.keyframes[prop] && c.keyframes[prop].length;
       if (keyed) keyframeSet(c, prop, local, value);
-      else c.transform = { ...DEFAULT_TRANSFORM, ...(c.transform || {}), [prop]: value };
+      else c.transform = { ...defaults, ...(c.transform || {}), [prop]: value };
     }, { label: `Change ${prop}` });
     const keyToggle = (prop, label) => {
       const on = Boolean(keyframeAt(clip, prop, local));
@@ -218,19 +227,19 @@ export class Inspector {
         "aria-label": `Keyframe ${label} at the playhead`, title: `Keyframe ${label} at the playhead`,
         onclick: () => editor.updateClip(clip.id, (c) => {
           if (keyframeAt(c, prop, local)) keyframeRemove(c, prop, local);
-          else keyframeSet(c, prop, local, transformAt(c, local)[prop]);
+          else keyframeSet(c, prop, local, valueAt(c, prop));
         }, { label: on ? `Remove ${label} keyframe` : `Add ${label} keyframe` }) }, "◆");
     };
     const row = (prop, label, field) => h("div", { class: "transform-row" }, field, keyToggle(prop, label));
     const crop = now.crop;
     const setCrop = (side, value) => editor.updateClip(clip.id, (c) => {
-      const base = { ...DEFAULT_TRANSFORM, ...(c.transform || {}) };
+      const base = { ...defaults, ...(c.transform || {}) };
       base.crop = { ...DEFAULT_TRANSFORM.crop, ...(base.crop || {}), [side]: value };
       c.transform = base;
     }, { label: "Crop" });
     return h("fieldset", { class: "transform-fields" },
       h("legend", {}, "Position and look"),
-      h("p", { class: "hint" }, "Drag the picture in the preview to move it; corners scale, the round handle turns it."),
+      h("p", { class: "hint" }, `Drag the ${isText ? "title" : "picture"} in the preview to move it; corners scale, the round handle turns it.`),
       row("x", "X", numberField({ label: "X (0 left – 1 right)", value: r6(now.x), field: "transform.x", min: -1, max: 2, step: 0.01, problems,
         onCommit: (v) => set("x", v) })),
       row("y", "Y", numberField({ label: "Y (0 top – 1 bottom)", value: r6(now.y), field: "transform.y", min: -1, max: 2, step: 0.01, problems,

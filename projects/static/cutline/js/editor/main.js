@@ -11,8 +11,8 @@ import {
 } from "./model.js";
 import { RenderPanel } from "./render.js";
 import {
-  copyClips, deleteClip as deleteClipRule, lockedTrackIds, moveTrack, pasteClips, placeClip, snapToFrame, splitClip,
-  trackState, trimClip,
+  copyClips, deleteClip as deleteClipRule, lockedTrackIds, moveTrack, pasteClips, placeClip, setTrackSwitch, snapToFrame,
+  splitClip, trackState, trimClip,
 } from "./edit.js";
 import { History } from "./history.js";
 import { Preview } from "./preview.js";
@@ -234,15 +234,16 @@ class Editor {
     return trackState(this.doc, trackId);
   }
 
-  /** Track name, lock, hide, solo: editor state in `view.tracks`, saved without a new version. */
-  setTrackState(trackId, changes) {
+  /**
+   * Track name: editor state in `view.tracks`, saved without a new version. (Lock, hide and solo were kept
+   * there too before they became document fields; a rename drops those leftovers.)
+   */
+  setTrackName(trackId, name) {
     const tracks = { ...((this.doc.view || {}).tracks || {}) };
-    tracks[trackId] = { ...(tracks[trackId] || {}), ...changes };
-    for (const [key, value] of Object.entries(tracks[trackId])) if (value === false || value === "") delete tracks[trackId][key];
-    if (!Object.keys(tracks[trackId]).length) delete tracks[trackId];
+    if (name) tracks[trackId] = { name };
+    else delete tracks[trackId];
     this.doc.view.tracks = tracks;
     this.timeline.render();
-    if (this.preview) this.preview.invalidate();
     this.viewChanged();
   }
 
@@ -367,10 +368,11 @@ class Editor {
     this.renderAll();
   }
 
-  setTrackMuted(trackId, muted) {
-    this.edit(muted ? "Mute track" : "Unmute track", (doc) => {
-      doc.tracks.find((t) => t.id === trackId).muted = muted;
-    }, { quiet: true });
+  /** Mute, solo, hide, lock: document fields (renders obey them), each change one undoable step. */
+  setTrackSwitch(trackId, key, on) {
+    const labels = { muted: ["Mute track", "Unmute track"], solo: ["Solo track", "Unsolo track"],
+      hidden: ["Hide track", "Show track"], locked: ["Lock track", "Unlock track"] };
+    this.edit(labels[key][on ? 0 : 1], (doc) => setTrackSwitch(doc, trackId, key, on), { quiet: true });
   }
 
   moveTrack(trackId, index) {
@@ -503,6 +505,7 @@ class Editor {
         this.doc = canonical;
         this._setSaveState("saved");
         if (differs || hadProblems) this.renderAll();
+        if (this.preview) this.preview.saved();
       } else {
         this._setSaveState("dirty");
         if (hadProblems) this.renderAll();

@@ -4,7 +4,7 @@
 
 import { formatTimecode } from "../format.js";
 import { h } from "../ui.js";
-import { audioLayers, pictureBox, textOrigin, visualLayers } from "./compose.js";
+import { audioLayers, pictureBox, textAnimated, textBox, visualLayers } from "./compose.js";
 import { r6 } from "./model.js";
 
 const BOX = { width: 640, height: 400 };
@@ -12,6 +12,7 @@ const RATES = [1, 2, 4];
 const SEEK_TIMEOUT_MS = 4000;
 const STILL_DELAY_MS = 350;
 const DRIFT = 0.2;
+const LEVEL_FLOOR_DB = 60; // the level meter's empty end: −60 dBFS
 
 function mediaUrl(asset) {
   return asset.proxy_url || asset.file_url;
@@ -37,10 +38,16 @@ export class Preview {
     this.canvas = document.getElementById("monitor-canvas");
     this.ctx = this.canvas.getContext("2d");
     this.stage = this.canvas.parentElement;
+    // Selection handles go on their own canvas above the exact still, so they show over it and never
+    // mix into the picture.
+    this.handles = h("canvas", { class: "monitor-handles", "aria-hidden": "true" });
+    this.stage.append(this.handles);
+    this.handlesCtx = this.handles.getContext("2d");
     this.mediaRoot = document.getElementById("monitor-media");
     this.playButton = document.getElementById("play");
     this.note = document.getElementById("monitor-note");
     this.rateLabel = document.getElementById("monitor-rate");
+    this.level = document.getElementById("monitor-level");
     this.elements = new Map(); // clip id → { element, assetId, gain }
     this.images = new Map(); // asset id → HTMLImageElement
     this.playing = false;
@@ -65,6 +72,8 @@ export class Preview {
     const scale = Math.min(BOX.width / width, BOX.height / height);
     this.canvas.width = Math.max(2, Math.round(width * scale));
     this.canvas.height = Math.max(2, Math.round(height * scale));
+    this.handles.width = this.canvas.width;
+    this.handles.height = this.canvas.height;
     this.scale = scale;
     this.canvas.setAttribute("aria-label", `Preview, ${width}×${height}, at ${formatTimecode(this.time)}`);
     this.draw();
@@ -119,7 +128,7 @@ export class Preview {
       const source = this.audio.createMediaElementSource(entry.element);
       entry.gain = this.audio.createGain();
       entry.gain.gain.value = 0;
-      source.connect(entry.gain).connect(this.audio.destination);
+      source.connect(entry.gain).connect(this.mix);
       entry.element.muted = false;
     } catch {
       entry.gain = null; // already connected, or no Web Audio: stays muted
@@ -175,12 +184,16 @@ export class Preview {
     const layers = visualLayers(this.editor.doc, time, this.editor.assets);
     const needsExact = layers.some((l) => l.kind === "text" || l.clip.adjust || l.clip.transition_out
       || (l.clip.transition && !["fade", "crossfade"].includes(l.clip.transition.type)));
+    this.stillWanted = false;
     if (!needsExact) {
       this.note.textContent = "";
       return;
     }
     this.note.textContent = this.editor.saveState === "saved" ? "Fetching the exact frame…" : "Approximate: titles are drawn exactly once saved.";
-    if (this.editor.saveState !== "saved") return;
+    if (this.editor.saveState !== "saved") {
+      this.stillWanted = true; // fetched by saved() once the document is on the server
+      return;
+    }
     this.stillTimer = setTimeout(async () => {
       const url = `/api/projects/${this.editor.projectId}/still?t=${time}&width=${this.canvas.width}`;
       const image = new Image();
@@ -207,6 +220,17 @@ export class Preview {
     this.still = null;
   }
 
+  /** The document reached the server: the exact frame that waited for it can be fetched now. */
+  saved() {
+    if (this.stillWanted && !this.playing) this._scheduleStill(this.time, this.generation);
+  }
+
+  /** A canvas gesture began: the exact still no longer shows what is being changed. */
+  editing() {
+    this._hideStill();
+    this.note.textContent = "";
+  }
+
   // --- drawing ---------------------------------------------------------------------------------------
 
   draw(time = this.time) {
@@ -219,7 +243,7 @@ export class Preview {
     for (const layer of visualLayers(this.editor.doc, time, this.editor.assets)) {
       if (layer.alpha <= 0) continue;
       ctx.globalAlpha = Math.min(1, layer.alpha);
-      if (layer.kind === "text") this._drawText(layer.clip);
+      if (layer.kind === "text") this._drawText(layer.clip, time - Number(layer.clip.start || 0));
       else if (layer.kind === "image") {
         const image = this._image(layer.asset);
         if (image.complete && image.naturalWidth) this._drawPicture(image, layer, image.naturalWidth, image.naturalHeight);
@@ -229,7 +253,8 @@ export class Preview {
       }
     }
     ctx.globalAlpha = 1;
-    if (this.overlay) this.overlay(ctx, time);
+    this.handlesCtx.clearRect(0, 0, this.handles.width, this.handles.height);
+    if (this.overlay) this.overlay(this.handlesCtx, time);
   }
 
   /** A video frame or image with the clip's fit, crop, scale, position, rotation and opacity. */
@@ -253,7 +278,12 @@ export class Preview {
   boxesAt(time = this.time) {
     const boxes = [];
     for (const layer of visualLayers(this.editor.doc, time, this.editor.assets)) {
-      if (layer.kind === "text") continue;
+      const local = time - Number(layer.clip.start || 0);
+      if (layer.kind === "text") {
+        // An animated title is a series of pictures the transform does not apply to (docs/text-and-captions.md).
+        if (!textAnimated(layer.clip)) boxes.push({ clip: layer.clip, track: layer.track, box: this._textLayout(layer.clip, local).box });
+        continue;
+      }
       let size = null;
       if (layer.kind === "image") {
         const image = this._image(layer.asset);
@@ -262,36 +292,65 @@ export class Preview {
         const entry = this.elements.get(layer.clip.id);
         size = [(entry && entry.element.videoWidth) || layer.asset.width, (entry && entry.element.videoHeight) || layer.asset.height];
       }
-      const local = time - Number(layer.clip.start || 0);
       boxes.push({ clip: layer.clip, track: layer.track,
         box: pictureBox(layer.clip, local, size, [this.canvas.width, this.canvas.height]) });
     }
     return boxes;
   }
 
-  _drawText(clip) {
+  /** A title's lines, font size and box (centre, size, turn, opacity: its transform at `local` applied). */
+  _textLayout(clip, local) {
     const ctx = this.ctx;
     const style = clip.style || {};
     const size = Math.max(4, Math.round((Number(style.size) || 48) * this.scale));
     const stroke = Math.max(1, Math.round(size / 24));
+    ctx.save();
+    ctx.font = `${size}px Aileron, "Helvetica Neue", Arial, sans-serif`;
+    const lines = String(clip.text || " ").split("\n");
+    const ink = [Math.max(...lines.map((line) => ctx.measureText(line).width)) + 2 * stroke, lines.length * size * 1.15];
+    ctx.restore();
+    return { size, stroke, lines, box: textBox(clip, local, ink, [this.canvas.width, this.canvas.height]) };
+  }
+
+  /** Where a title's centre is now, in fractions of the frame (the default of its transform's x and y). */
+  textCentre(clip, local) {
+    const { box } = this._textLayout(clip, local);
+    return [r6(box.cx / this.canvas.width), r6(box.cy / this.canvas.height)];
+  }
+
+  _drawText(clip, local) {
+    const ctx = this.ctx;
+    const style = clip.style || {};
+    const { size, stroke, lines, box } = this._textLayout(clip, local);
+    const scale = box.scale;
+    ctx.save();
+    ctx.globalAlpha *= Math.max(0, Math.min(1, box.opacity));
+    ctx.translate(box.cx, box.cy);
+    if (box.rotation) ctx.rotate((box.rotation * Math.PI) / 180);
+    ctx.scale(scale, scale);
     ctx.font = `${size}px Aileron, "Helvetica Neue", Arial, sans-serif`;
     ctx.textBaseline = "top";
     ctx.textAlign = "center";
-    const lines = String(clip.text || " ").split("\n");
-    const lineHeight = size * 1.15;
-    const boxWidth = Math.max(...lines.map((line) => ctx.measureText(line).width)) + 2 * stroke;
-    const boxHeight = lines.length * lineHeight;
-    const [x, y] = textOrigin(style.position || "center", [boxWidth, boxHeight], [this.canvas.width, this.canvas.height]);
     ctx.lineWidth = stroke * 2;
     ctx.strokeStyle = "#000";
     ctx.fillStyle = style.color || "#ffffff";
+    const top = -box.height / scale / 2;
     lines.forEach((line, index) => {
-      ctx.strokeText(line, x + boxWidth / 2, y + index * lineHeight);
-      ctx.fillText(line, x + boxWidth / 2, y + index * lineHeight);
+      ctx.strokeText(line, 0, top + index * size * 1.15);
+      ctx.fillText(line, 0, top + index * size * 1.15);
     });
+    ctx.restore();
   }
 
   // --- playing ---------------------------------------------------------------------------------------
+
+  /** The loudest sample of the mix just heard (0 … 1; 0 before any sound has played). */
+  outputPeak() {
+    if (!this.analyser) return 0;
+    const samples = new Float32Array(this.analyser.fftSize);
+    this.analyser.getFloatTimeDomainData(samples);
+    return samples.reduce((peak, v) => Math.max(peak, Math.abs(v)), 0);
+  }
 
   toggle() {
     if (this.playing) this.pause();
@@ -304,6 +363,12 @@ export class Preview {
     if (rate > 0 && this.time >= length - 1e-3) this.editor.doc.view.current_time = 0;
     if (!this.audio && window.AudioContext) {
       this.audio = new AudioContext();
+      // Every clip's gain feeds one mix; an analyser on it lets the page (and the tests) see what is heard.
+      this.mix = this.audio.createGain();
+      this.analyser = this.audio.createAnalyser();
+      this.analyser.fftSize = 2048;
+      this.mix.connect(this.analyser);
+      this.mix.connect(this.audio.destination);
       for (const entry of this.elements.values()) this._connect(entry);
     }
     if (this.audio && this.audio.state === "suspended") this.audio.resume().catch(() => {});
@@ -334,6 +399,7 @@ export class Preview {
       entry.element.pause();
       if (entry.gain) entry.gain.gain.value = 0;
     }
+    this.level.value = 0;
     this.playButton.textContent = "Play";
     this.playButton.setAttribute("aria-pressed", "false");
     this.rateLabel.textContent = "";
@@ -374,6 +440,8 @@ export class Preview {
     }
     this.draw(time);
     this.canvas.dataset.frames = String(++this.frameCount);
+    const peak = this.outputPeak();
+    this.level.value = peak > 0 ? Math.max(0, 1 + (20 * Math.log10(peak)) / LEVEL_FLOOR_DB) : 0; // a meter in dB
     this.editor.timeline.movePlayhead(time);
     document.getElementById("current-time").textContent = formatTimecode(time);
     if (atEdge) this.pause();

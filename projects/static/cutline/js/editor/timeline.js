@@ -137,11 +137,11 @@ export class TimelineView {
     const count = editor.doc.tracks.length;
     const toggle = (label, key, pressed, title) => h("button", { type: "button", class: `tl-toggle small${pressed ? " on" : ""}`,
       "aria-pressed": pressed ? "true" : "false", "aria-label": `${title} ${name}`, title: `${title} ${name}`,
-      onclick: () => (key === "muted" ? editor.setTrackMuted(track.id, !pressed) : editor.setTrackState(track.id, { [key]: !pressed })) },
+      onclick: () => editor.setTrackSwitch(track.id, key, !pressed) },
     label);
     const nameInput = h("input", { class: "tl-track-name-input", value: name, "aria-label": `Name of track ${track.id}`,
       dataset: { trackName: track.id } });
-    nameInput.addEventListener("change", () => editor.setTrackState(track.id, { name: nameInput.value.trim() }));
+    nameInput.addEventListener("change", () => editor.setTrackName(track.id, nameInput.value.trim()));
     nameInput.addEventListener("keydown", (event) => { if (event.key === "Enter") nameInput.blur(); });
     const head = h("div", { class: `tl-head kind-${track.kind}`, draggable: "true", dataset: { trackId: track.id } },
       h("span", { class: `tl-track-kind kind-${track.kind}`, "aria-hidden": "true" }, kindLabel[0]),
@@ -149,7 +149,7 @@ export class TimelineView {
       h("div", { class: "tl-track-tools" },
         track.kind !== "text" ? toggle("M", "muted", Boolean(track.muted), "Mute") : null,
         track.kind !== "text" ? toggle("S", "solo", Boolean(state.solo), "Solo") : null,
-        track.kind !== "audio" ? toggle("H", "hidden", Boolean(state.hidden), "Hide in preview") : null,
+        track.kind !== "audio" ? toggle("H", "hidden", Boolean(state.hidden), "Hide") : null,
         toggle("L", "locked", Boolean(state.locked), "Lock"),
         h("button", { type: "button", class: "tl-toggle small", disabled: index === 0, "aria-label": `Move ${name} down`,
           title: "Move down (drawn earlier)", onclick: () => editor.moveTrack(track.id, index - 1) }, "↓"),

@@ -1,4 +1,4 @@
-// Transform on the canvas: pick a picture in the preview, drag it to move, drag a corner to scale, drag
+// Transform on the canvas: pick a picture or a title in the preview, drag it to move, drag a corner to scale, drag
 // the round handle above it to rotate. While dragging only the preview redraws; letting go is one undoable
 // step. With keyframes on a property, the gesture sets the keyframe at the playhead.
 
@@ -72,6 +72,7 @@ export class CanvasTransform {
     }
     if (this.editor._lockedIds().has(target.track.id)) return;
     event.preventDefault();
+    this.preview.editing();
     this.canvas.setPointerCapture(event.pointerId);
     const clip = findClip(this.editor.doc, target.clip.id).clip;
     const local = this.preview.time - Number(clip.start || 0);
