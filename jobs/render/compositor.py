@@ -131,13 +131,14 @@ class SceneReader(FFMPEG_VideoReader):
             del self.last_read
 
 
-def still_read(layer: Layer) -> np.ndarray:
-    """One picture of a layer through ffmpeg with its source filters (images, titles, colours, freezes)."""
+def still_read(layer: Layer, path: str | None = None) -> np.ndarray:
+    """One picture of a layer through ffmpeg with its source filters (images, titles, colours, freezes);
+    `path`: one image of an animated title's series instead of the layer's file."""
     seek = ["-ss", f"{layer.freeze_at:.6f}"] if layer.kind == "freeze" and layer.freeze_at else []
     fmt, depth = ("rgba", 4) if layer.alpha else ("rgb24", 3)
     filters = [layer.pre_filter, f"scale={layer.width}:{layer.height}", layer.post_filter]
     done = subprocess.run(
-        [FFMPEG_BINARY, "-nostdin", "-hide_banner", "-loglevel", "error", *seek, "-i", layer.path, "-an", "-sn",
+        [FFMPEG_BINARY, "-nostdin", "-hide_banner", "-loglevel", "error", *seek, "-i", path or layer.path, "-an", "-sn",
          "-frames:v", "1", "-vf", ",".join(f for f in filters if f), "-f", "rawvideo", "-pix_fmt", fmt, "-"],
         capture_output=True, check=True, stdin=subprocess.DEVNULL,
     )
@@ -184,6 +185,7 @@ class LayerSource:
         # The first frame asked for: a render starts at the layer's start, the editor's still (still.py)
         # anywhere in it, so the decoder seeks straight there.
         self.first_frame = layer.start
+        self.step: tuple[str, np.ndarray] | None = None  # an animated title's image on screen (layer.steps)
 
     def open(self) -> None:
         layer = self.layer
@@ -231,11 +233,28 @@ class LayerSource:
 
     def picture(self, frame: int) -> np.ndarray:
         """The scaled picture for a timeline frame (RGB, or RGBA for titles and transparent images)."""
+        if self.layer.steps:
+            return self.step_picture(frame)
         if self.clip is None:
             self.open()
         if self.still is not None:
             return self.still
         return self.clip.get_frame(self.source_time(frame))
+
+    def step_picture(self, frame: int) -> np.ndarray:
+        """An animated title's image for a timeline frame (text.text_sequence), read when it changes."""
+        layer, local = self.layer, frame - self.layer.start
+        path = next((p for p, first, end in layer.steps if first <= local < end), layer.steps[-1][0])
+        if self.step is None or self.step[0] != path:
+            try:
+                with Image.open(path) as image:
+                    picture = np.array(image.convert("RGBA"))
+                if layer.pre_filter or layer.post_filter or picture.shape[:2] != (layer.height, layer.width):
+                    picture = still_read(layer, path)  # filtered or scaled by ffmpeg, as the ffmpeg path does
+            except Exception as exc:
+                raise SourceUnreadable(layer) from exc
+            self.step = (path, picture)
+        return self.step[1]
 
     def source_time(self, frame: int) -> float:
         layer = self.layer

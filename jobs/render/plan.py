@@ -120,6 +120,10 @@ class Layer:
     scale_cap: float = 1e9
     box_w: int = 0  # animated and rotated: the fixed box the picture turns in
     box_h: int = 0
+    # An animated title under a transform, keyframes or transitions (text.text_sequence): its picture changes
+    # over time, [[PNG path, first frame, end frame], ...] relative to the layer's start; `path` is the same
+    # series as a playlist for ffmpeg's concat demuxer.
+    steps: list[list] | None = None
 
     @property
     def frames(self) -> int:
