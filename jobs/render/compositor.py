@@ -38,6 +38,13 @@ from moviepy.video.io.ffmpeg_reader import FFMPEG_VideoReader
 from PIL import Image
 
 from jobs.render import motion
+from jobs.render.formats import (
+    SOUND_PART_MUXER,
+    format_container_args,
+    format_get,
+    format_picture_args,
+    format_sound_args,
+)
 from jobs.render.plan import Layer, RenderPlan
 
 AUDIO_CHUNK = 48000  # samples per mixing step
@@ -383,8 +390,9 @@ def intervals(plan: RenderPlan, sources: list[LayerSource]) -> list[Interval]:
     return result
 
 
-def mix_audio(plan: RenderPlan, path: Path, errors: list[BaseException]) -> None:
-    """The soundtrack as 48 kHz stereo float32, mixed with moviepy (runs in a thread)."""
+def mix_audio(plan: RenderPlan, path: Path, errors: list[BaseException], *, alone: bool = False) -> None:
+    """The soundtrack mixed with moviepy as 48 kHz stereo float32, encoded in the output format's sound codec
+    (runs in a thread). `alone`: `path` is the delivered file (a sound-only format)."""
     try:
         rate = plan.output.sample_rate
         raw_dir = path.parent
@@ -432,12 +440,12 @@ def mix_audio(plan: RenderPlan, path: Path, errors: list[BaseException]) -> None
                 handle.write(np.ascontiguousarray(chunk[:, :2], dtype="<f4").tobytes())
         for source in opened:
             source.close()
-        # Encode the AAC now, while the picture is still encoding: the final mux is then a stream copy.
+        # Encode the sound now, while the picture is still encoding: the final mux is then a stream copy.
         o = plan.output
+        codec = format_sound_args(format_get(o.format), audio_bitrate=o.audio_bitrate, sample_rate=rate, alone=alone)
         subprocess.run(
             [FFMPEG_BINARY, "-hide_banner", "-nostdin", "-loglevel", "error", "-y", "-f", "f32le",
-             "-ar", str(rate), "-ac", "2", "-i", str(raw), "-c:a", "aac", "-b:a", o.audio_bitrate, "-f", "mp4",
-             str(path)],
+             "-ar", str(rate), "-ac", "2", "-i", str(raw), *codec, str(path)],
             check=True, stdin=subprocess.DEVNULL,
         )
         raw.unlink(missing_ok=True)
@@ -467,33 +475,54 @@ def volume_curve(points: list[list], rate: int):
 
 
 def encoder_args(plan: RenderPlan, video_path: Path) -> list[str]:
+    """The picture encoder, fed raw frames: the output format's own codec (formats.py, as the ffmpeg path)."""
     o = plan.output
+    fmt = format_get(o.format)
     return [
         FFMPEG_BINARY, "-hide_banner", "-nostdin", "-loglevel", "error", "-y",
         "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{o.width}x{o.height}", "-framerate", o.fps_expr, "-i", "-",
-        "-an", "-c:v", "libx264", "-preset", o.x264_preset, "-crf", str(o.crf), "-pix_fmt", "yuv420p",
-        "-threads", str(o.threads), "-f", "mp4", str(video_path),
+        "-an", *format_picture_args(fmt, x264_preset=o.x264_preset, crf=o.crf, threads=o.threads, fps=o.fps,
+                                    alone=not fmt.has_audio),
+        str(video_path),
     ]
 
 
-def mux_args(video_path: Path, audio_path: Path, out_path: Path) -> list[str]:
+def mux_args(video_path: Path, audio_path: Path, out_path: Path, fmt_name: str = "mp4") -> list[str]:
     return [
         FFMPEG_BINARY, "-hide_banner", "-nostdin", "-loglevel", "error", "-y", "-i", str(video_path),
-        "-i", str(audio_path), "-map", "0:v", "-map", "1:a", "-c", "copy", "-movflags", "+faststart",
-        "-f", "mp4", str(out_path),
+        "-i", str(audio_path), "-map", "0:v", "-map", "1:a", "-c", "copy",
+        *format_container_args(format_get(fmt_name)), str(out_path),
     ]
 
 
 def composite(plan: RenderPlan, out_path: Path, poster_path: Path) -> None:
+    """Composite and encode `plan` into `out_path` in the plan's output format, each stream encoded once in
+    its final codec (formats.py): the picture from the frame pipe, the sound from the mix, joined by a
+    stream copy. A format with one stream (gif, png, mp3, wav) is written straight to `out_path`."""
     work = out_path.parent
-    video_path, audio_path = work / "picture.mp4", work / "sound.m4a"
+    fmt = format_get(plan.output.format)
+    both = fmt.has_video and fmt.has_audio
+    video_path = work / f"picture{fmt.extension}" if both else out_path
+    audio_path = work / f"sound.{SOUND_PART_MUXER[fmt.name]}" if both else out_path
     audio_errors: list[BaseException] = []
-    mixer = threading.Thread(target=mix_audio, args=(plan, audio_path, audio_errors), daemon=True)
+    mixer = threading.Thread(target=mix_audio, args=(plan, audio_path, audio_errors),
+                             kwargs={"alone": not both}, daemon=True)
+    if not fmt.has_video:
+        _say("mux")
+        mixer.run()  # sound only: nothing to composite
+        if audio_errors:
+            raise audio_errors[0]
+        return
 
     o = plan.output
+    # A still (png) is one frame: only that one is composited.
+    first, end = (0, plan.frames) if not fmt.still else (
+        min(plan.frames - 1, round(o.still_at * o.fps)), min(plan.frames - 1, round(o.still_at * o.fps)) + 1)
     background = np.empty((o.height, o.width, 3), dtype=np.uint8)
     background[:] = o.background
     sources = [LayerSource(layer, plan, background) for layer in plan.layers]
+    for source in sources:
+        source.first_frame = max(source.first_frame, first)
     last_use = {id(s): s.layer.end for s in sources}
     encoder = subprocess.Popen(encoder_args(plan, video_path), stdin=subprocess.PIPE, stdout=subprocess.DEVNULL)
     assert encoder.stdin is not None
@@ -501,14 +530,16 @@ def composite(plan: RenderPlan, out_path: Path, poster_path: Path) -> None:
     written = 0
     try:
         for interval in intervals(plan, sources):
-            for frame in range(interval.start, interval.end):
+            if interval.end <= first or interval.start >= end:
+                continue
+            for frame in range(max(first, interval.start), min(end, interval.end)):
                 picture = interval.frame(frame, background)
                 if frame == plan.poster_frame:
                     Image.fromarray(np.ascontiguousarray(picture)).save(poster_path, format="JPEG", quality=90)
                 encoder.stdin.write(np.ascontiguousarray(picture).data)
                 written += 1
                 _say(f"frame {written}")
-                if written == AUDIO_AFTER_FRAMES:
+                if written == AUDIO_AFTER_FRAMES and both:
                     # The sound starts once the picture pipeline runs: it finishes long before the
                     # picture does, and starting both at once only delays the first frames.
                     mixer.start()
@@ -521,13 +552,15 @@ def composite(plan: RenderPlan, out_path: Path, poster_path: Path) -> None:
         encoder.stdin.close()
     if encoder.wait() != 0:
         raise RuntimeError(f"the encoder exited with {encoder.returncode}")
+    if not both:
+        return
     if not mixer.is_alive() and mixer.ident is None:
         mixer.start()  # fewer frames than AUDIO_AFTER_FRAMES
     mixer.join()
     if audio_errors:
         raise audio_errors[0]
     _say("mux")
-    subprocess.run(mux_args(video_path, audio_path, out_path), check=True, stdin=subprocess.DEVNULL)
+    subprocess.run(mux_args(video_path, audio_path, out_path, fmt.name), check=True, stdin=subprocess.DEVNULL)
     video_path.unlink(missing_ok=True)
     audio_path.unlink(missing_ok=True)
 
