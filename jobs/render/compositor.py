@@ -1,6 +1,6 @@
 """The general path: the plan composited frame by frame with moviepy 2.x, in a child process.
 
-Run as `python -m jobs.render.compositor PLAN.json VIDEO_OUT.mp4 POSTER.jpg` by moviepy_path.py, in
+Run as `python -m jobs.render.compositor PLAN.json OUT.<format's extension> POSTER.jpg` by moviepy_path.py, in
 its own session: the compositor, moviepy's decoder ffmpegs and the encoder form one process group,
 which the parent can stop as a whole. Imports no Django. Talks to the parent on stdout, one line each:
 `frame N` after N frames were handed to the encoder, `mux` when the soundtrack is being added,
@@ -16,8 +16,9 @@ What keeps it fast (measured on the reference edit, 720p, 2 cores; see docs/rend
 - The decoders scale (moviepy's reader with `target_resolution`), start at the clip's in point, open
   only when their clip starts and close when it ends, decode on one thread with a two-frame queue
   (SceneReader: ~125 MB each at 1080p instead of ~200 MB), through 1 MiB pipes.
-- The sound is mixed by moviepy and encoded to AAC in a thread while the picture encodes (started once
-  the first frames are through), then muxed in with a stream copy.
+- The sound is mixed by moviepy and encoded (in the output format's sound codec) in a thread while the
+  picture encodes (started once the first frames are through), then muxed in with a stream copy. Both are
+  encoded once, in the output format's codecs (formats.py): no intermediate file is converted again.
 """
 
 from __future__ import annotations
