@@ -167,3 +167,48 @@ def test_a_webm_job_is_served_as_webm_with_range(owner, owner_client, redis_conn
     assert result["checksum"] == "sha256:" + __import__("hashlib").sha256(body).hexdigest()
     part = owner_client.get(result["download_url"], HTTP_RANGE="bytes=0-99")
     assert part.status_code == 206 and len(b"".join(part.streaming_content)) == 100
+
+
+# The first bytes of each format's file, as players and browsers recognise them.
+MAGIC = {"mp4": (4, b"ftyp"), "mp4_hevc": (4, b"ftyp"), "mov_prores": (4, b"ftyp"), "webm": (0, b"\x1a\x45\xdf\xa3"),
+         "gif": (0, b"GIF89a"), "png": (0, b"\x89PNG"), "wav": (0, b"RIFF"), "mp3": (0, b"ID3")}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_every_format_is_served_with_its_type_checksum_and_range(owner, owner_client, redis_conn):
+    import hashlib
+
+    from jobs import tasks
+    from tests.factories import ProjectFactory, video_asset
+
+    assert set(MAGIC) == set(FORMATS)
+    clip = video_asset(owner, seconds=1.0)
+    project = ProjectFactory(owner=owner)
+    for fmt in sorted(FORMATS):
+        doc = timeline({"id": "v1", "kind": "video", "clips": [
+            {"id": "c1", "asset_id": str(clip.id), "start": 0.0, "in": 0.0, "out": 1.0}]})
+        doc["output"]["format"] = fmt
+        project.refresh_from_db()
+        saved = owner_client.patch(f"/api/projects/{project.id}/", {"timeline": doc, "version": project.version},
+                                   format="json")
+        assert saved.status_code == 200, saved.json()
+        job_id = owner_client.post(f"/api/projects/{project.id}/renders", {"preset": "draft"},
+                                   format="json").json()["job"]["id"]
+        tasks.render(job_id)
+        result = owner_client.get(f"/api/jobs/{job_id}").json()["result"]
+        expected = FORMATS[fmt]
+        assert (result["format"], result["content_type"], result["extension"]) == (
+            fmt, expected.content_type, expected.extension), fmt
+        whole = owner_client.get(result["download_url"])
+        assert whole.status_code == 200 and whole["Content-Type"] == expected.content_type, fmt
+        assert whole["Content-Disposition"].endswith(f'{expected.extension}"'), fmt
+        body = b"".join(whole.streaming_content)
+        offset, magic = MAGIC[fmt]
+        assert body[offset : offset + len(magic)] == magic, fmt
+        assert result["checksum"] == "sha256:" + hashlib.sha256(body).hexdigest(), fmt
+        assert result["size_bytes"] == len(body), fmt
+        part = owner_client.get(result["download_url"], HTTP_RANGE="bytes=10-49")
+        assert part.status_code == 206, fmt
+        assert part["Content-Range"] == f"bytes 10-49/{len(body)}", fmt
+        assert part["Content-Type"] == expected.content_type, fmt
+        assert b"".join(part.streaming_content) == body[10:50], fmt
