@@ -21,6 +21,8 @@ Schema 2 adds, per layer: source filters both paths run through ffmpeg (`pre_fil
 crop; `post_filter` after it: eq, gblur), speed/reverse/freeze, and for an `animated` layer a per-frame
 transform (motion.py: keyframes, rotation, opacity, transition masks, slides, zooms). A layer that is not
 `animated` renders exactly as in schema 1; a static position, scale or crop is folded into x/y/width/height.
+A text layer with `steps` is a picture that changes over time (an animated title that a transform, keyframes
+or transitions move; text.text_sequence) or a title scaled by the paths; both paths draw it like an image.
 Audio parts add speed (pitch kept: atempo), reverse and a volume curve.
 """
 
