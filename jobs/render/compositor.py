@@ -232,6 +232,7 @@ class LayerSource:
             raise SourceUnreadable(layer) from exc
 
     def close(self) -> None:
+        self.step = None
         if self.reader is not None:
             self.reader.close()
             self.reader = None
