@@ -15,7 +15,7 @@ from jobs.render.formats import format_get
 from jobs.render.motion import MAX_DRAWN, round_half_up
 from jobs.render.plan import AudioPart, Layer, MediaFacts, OutputSpec, RenderPlan
 from jobs.render.presets import preset_get, preset_output
-from jobs.render.text import colour_draw, parse_color, text_animation, text_render, text_steps
+from jobs.render.text import colour_draw, parse_color, text_animation, text_render, text_sequence, text_steps
 from jobs.render.values import AssetSource
 from projects.subtitles import Cue, SubtitlesInvalid, subtitles_parse
 
@@ -394,23 +394,35 @@ class _Compiler:
                 continue
             start = self.frame(start_s)
             end = max(start + 1, self.frame(start_s + length_s))
-            if text_animation(clip.get("style"))[:2] != ("none", "none"):
-                # An animated title is a series of images (jobs.render.text.text_steps); the schema-2 transform,
-                # keyframes and transitions apply to still titles only (docs/text-and-captions.md).
+            moved = any(clip.get(key) for key in ("transform", "keyframes", "adjust", "transition", "transition_out"))
+            animated = text_animation(clip.get("style"))[:2] != ("none", "none")
+            if animated and not moved:
+                # An animated title is a series of images (jobs.render.text.text_steps), each overlaid on its own.
                 self.text_layers(index, track, clip, text, start, end)
                 continue
             number = sum(1 for layer in self.layers if layer.kind == "text")
-            path = self.text_dir / f"text-{number}.png"
-            box = text_render(text, clip.get("style"), frame_size=(self.output.width, self.output.height),
-                              scale=self.text_scale, path=path)
+            path, steps = self.text_dir / f"text-{number}.png", None
+            frame_size = (self.output.width, self.output.height)
+            if animated:
+                # Moved as well: the series as one changing picture, which the transform, keyframes and
+                # transitions then move exactly as they move a still title.
+                sequence = text_sequence(text, clip.get("style"), frame_size=frame_size, scale=self.text_scale,
+                                         fps=float(self.fps), frames=end - start, directory=self.text_dir,
+                                         stem=f"anim-{number}")
+                box, path, steps = sequence.box, sequence.path, sequence.steps
+            else:
+                box = text_render(text, clip.get("style"), frame_size=frame_size, scale=self.text_scale, path=path)
             layer = Layer(
                 clip_id=str(clip.get("id", "")), track_id=str(track.get("id", "")), track_index=index, kind="text",
                 path=str(path), start=start, end=end, x=box.x, y=box.y, width=box.width, height=box.height,
-                alpha=True,
+                alpha=True, steps=steps,
             )
             if clip.get("transform") or clip.get("keyframes") or clip.get("adjust"):
                 self.shape(layer, clip, (box.width, box.height), "contain",
                            text_box=(box.x, box.y, box.width, box.height))
+                if steps is None and (layer.width, layer.height) != (box.width, box.height):
+                    # A statically scaled title is scaled by both paths' general overlay, like an image.
+                    layer.steps = [[str(path), 0, end - start]]
             self.link_transition(clip, layer, None, previous)
             self.link_transition_out(clip, layer, None)
             self.layers.append(layer)

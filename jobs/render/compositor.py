@@ -1,6 +1,6 @@
 """The general path: the plan composited frame by frame with moviepy 2.x, in a child process.
 
-Run as `python -m jobs.render.compositor PLAN.json VIDEO_OUT.mp4 POSTER.jpg` by moviepy_path.py, in
+Run as `python -m jobs.render.compositor PLAN.json OUT.<format's extension> POSTER.jpg` by moviepy_path.py, in
 its own session: the compositor, moviepy's decoder ffmpegs and the encoder form one process group,
 which the parent can stop as a whole. Imports no Django. Talks to the parent on stdout, one line each:
 `frame N` after N frames were handed to the encoder, `mux` when the soundtrack is being added,
@@ -16,8 +16,9 @@ What keeps it fast (measured on the reference edit, 720p, 2 cores; see docs/rend
 - The decoders scale (moviepy's reader with `target_resolution`), start at the clip's in point, open
   only when their clip starts and close when it ends, decode on one thread with a two-frame queue
   (SceneReader: ~125 MB each at 1080p instead of ~200 MB), through 1 MiB pipes.
-- The sound is mixed by moviepy and encoded to AAC in a thread while the picture encodes (started once
-  the first frames are through), then muxed in with a stream copy.
+- The sound is mixed by moviepy and encoded (in the output format's sound codec) in a thread while the
+  picture encodes (started once the first frames are through), then muxed in with a stream copy. Both are
+  encoded once, in the output format's codecs (formats.py): no intermediate file is converted again.
 """
 
 from __future__ import annotations
@@ -38,6 +39,13 @@ from moviepy.video.io.ffmpeg_reader import FFMPEG_VideoReader
 from PIL import Image
 
 from jobs.render import motion
+from jobs.render.formats import (
+    SOUND_PART_MUXER,
+    format_container_args,
+    format_get,
+    format_picture_args,
+    format_sound_args,
+)
 from jobs.render.plan import Layer, RenderPlan
 
 AUDIO_CHUNK = 48000  # samples per mixing step
@@ -131,13 +139,14 @@ class SceneReader(FFMPEG_VideoReader):
             del self.last_read
 
 
-def still_read(layer: Layer) -> np.ndarray:
-    """One picture of a layer through ffmpeg with its source filters (images, titles, colours, freezes)."""
+def still_read(layer: Layer, path: str | None = None) -> np.ndarray:
+    """One picture of a layer through ffmpeg with its source filters (images, titles, colours, freezes);
+    `path`: one image of an animated title's series instead of the layer's file."""
     seek = ["-ss", f"{layer.freeze_at:.6f}"] if layer.kind == "freeze" and layer.freeze_at else []
     fmt, depth = ("rgba", 4) if layer.alpha else ("rgb24", 3)
     filters = [layer.pre_filter, f"scale={layer.width}:{layer.height}", layer.post_filter]
     done = subprocess.run(
-        [FFMPEG_BINARY, "-nostdin", "-hide_banner", "-loglevel", "error", *seek, "-i", layer.path, "-an", "-sn",
+        [FFMPEG_BINARY, "-nostdin", "-hide_banner", "-loglevel", "error", *seek, "-i", path or layer.path, "-an", "-sn",
          "-frames:v", "1", "-vf", ",".join(f for f in filters if f), "-f", "rawvideo", "-pix_fmt", fmt, "-"],
         capture_output=True, check=True, stdin=subprocess.DEVNULL,
     )
@@ -184,6 +193,7 @@ class LayerSource:
         # The first frame asked for: a render starts at the layer's start, the editor's still (still.py)
         # anywhere in it, so the decoder seeks straight there.
         self.first_frame = layer.start
+        self.step: tuple[str, np.ndarray] | None = None  # an animated title's image on screen (layer.steps)
 
     def open(self) -> None:
         layer = self.layer
@@ -222,6 +232,7 @@ class LayerSource:
             raise SourceUnreadable(layer) from exc
 
     def close(self) -> None:
+        self.step = None
         if self.reader is not None:
             self.reader.close()
             self.reader = None
@@ -231,11 +242,28 @@ class LayerSource:
 
     def picture(self, frame: int) -> np.ndarray:
         """The scaled picture for a timeline frame (RGB, or RGBA for titles and transparent images)."""
+        if self.layer.steps:
+            return self.step_picture(frame)
         if self.clip is None:
             self.open()
         if self.still is not None:
             return self.still
         return self.clip.get_frame(self.source_time(frame))
+
+    def step_picture(self, frame: int) -> np.ndarray:
+        """An animated title's image for a timeline frame (text.text_sequence), read when it changes."""
+        layer, local = self.layer, frame - self.layer.start
+        path = next((p for p, first, end in layer.steps if first <= local < end), layer.steps[-1][0])
+        if self.step is None or self.step[0] != path:
+            try:
+                with Image.open(path) as image:
+                    picture = np.array(image.convert("RGBA"))
+                if layer.pre_filter or layer.post_filter or picture.shape[:2] != (layer.height, layer.width):
+                    picture = still_read(layer, path)  # filtered or scaled by ffmpeg, as the ffmpeg path does
+            except Exception as exc:
+                raise SourceUnreadable(layer) from exc
+            self.step = (path, picture)
+        return self.step[1]
 
     def source_time(self, frame: int) -> float:
         layer = self.layer
@@ -364,8 +392,9 @@ def intervals(plan: RenderPlan, sources: list[LayerSource]) -> list[Interval]:
     return result
 
 
-def mix_audio(plan: RenderPlan, path: Path, errors: list[BaseException]) -> None:
-    """The soundtrack as 48 kHz stereo float32, mixed with moviepy (runs in a thread)."""
+def mix_audio(plan: RenderPlan, path: Path, errors: list[BaseException], *, alone: bool = False) -> None:
+    """The soundtrack mixed with moviepy as 48 kHz stereo float32, encoded in the output format's sound codec
+    (runs in a thread). `alone`: `path` is the delivered file (a sound-only format)."""
     try:
         rate = plan.output.sample_rate
         raw_dir = path.parent
@@ -413,12 +442,12 @@ def mix_audio(plan: RenderPlan, path: Path, errors: list[BaseException]) -> None
                 handle.write(np.ascontiguousarray(chunk[:, :2], dtype="<f4").tobytes())
         for source in opened:
             source.close()
-        # Encode the AAC now, while the picture is still encoding: the final mux is then a stream copy.
+        # Encode the sound now, while the picture is still encoding: the final mux is then a stream copy.
         o = plan.output
+        codec = format_sound_args(format_get(o.format), audio_bitrate=o.audio_bitrate, sample_rate=rate, alone=alone)
         subprocess.run(
             [FFMPEG_BINARY, "-hide_banner", "-nostdin", "-loglevel", "error", "-y", "-f", "f32le",
-             "-ar", str(rate), "-ac", "2", "-i", str(raw), "-c:a", "aac", "-b:a", o.audio_bitrate, "-f", "mp4",
-             str(path)],
+             "-ar", str(rate), "-ac", "2", "-i", str(raw), *codec, str(path)],
             check=True, stdin=subprocess.DEVNULL,
         )
         raw.unlink(missing_ok=True)
@@ -448,33 +477,54 @@ def volume_curve(points: list[list], rate: int):
 
 
 def encoder_args(plan: RenderPlan, video_path: Path) -> list[str]:
+    """The picture encoder, fed raw frames: the output format's own codec (formats.py, as the ffmpeg path)."""
     o = plan.output
+    fmt = format_get(o.format)
     return [
         FFMPEG_BINARY, "-hide_banner", "-nostdin", "-loglevel", "error", "-y",
         "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{o.width}x{o.height}", "-framerate", o.fps_expr, "-i", "-",
-        "-an", "-c:v", "libx264", "-preset", o.x264_preset, "-crf", str(o.crf), "-pix_fmt", "yuv420p",
-        "-threads", str(o.threads), "-f", "mp4", str(video_path),
+        "-an", *format_picture_args(fmt, x264_preset=o.x264_preset, crf=o.crf, threads=o.threads, fps=o.fps,
+                                    alone=not fmt.has_audio),
+        str(video_path),
     ]
 
 
-def mux_args(video_path: Path, audio_path: Path, out_path: Path) -> list[str]:
+def mux_args(video_path: Path, audio_path: Path, out_path: Path, fmt_name: str = "mp4") -> list[str]:
     return [
         FFMPEG_BINARY, "-hide_banner", "-nostdin", "-loglevel", "error", "-y", "-i", str(video_path),
-        "-i", str(audio_path), "-map", "0:v", "-map", "1:a", "-c", "copy", "-movflags", "+faststart",
-        "-f", "mp4", str(out_path),
+        "-i", str(audio_path), "-map", "0:v", "-map", "1:a", "-c", "copy",
+        *format_container_args(format_get(fmt_name)), str(out_path),
     ]
 
 
 def composite(plan: RenderPlan, out_path: Path, poster_path: Path) -> None:
+    """Composite and encode `plan` into `out_path` in the plan's output format, each stream encoded once in
+    its final codec (formats.py): the picture from the frame pipe, the sound from the mix, joined by a
+    stream copy. A format with one stream (gif, png, mp3, wav) is written straight to `out_path`."""
     work = out_path.parent
-    video_path, audio_path = work / "picture.mp4", work / "sound.m4a"
+    fmt = format_get(plan.output.format)
+    both = fmt.has_video and fmt.has_audio
+    video_path = work / f"picture{fmt.extension}" if both else out_path
+    audio_path = work / f"sound.{SOUND_PART_MUXER[fmt.name]}" if both else out_path
     audio_errors: list[BaseException] = []
-    mixer = threading.Thread(target=mix_audio, args=(plan, audio_path, audio_errors), daemon=True)
+    mixer = threading.Thread(target=mix_audio, args=(plan, audio_path, audio_errors),
+                             kwargs={"alone": not both}, daemon=True)
+    if not fmt.has_video:
+        _say("mux")
+        mixer.run()  # sound only: nothing to composite
+        if audio_errors:
+            raise audio_errors[0]
+        return
 
     o = plan.output
+    # A still (png) is one frame: only that one is composited.
+    first, end = (0, plan.frames) if not fmt.still else (
+        min(plan.frames - 1, round(o.still_at * o.fps)), min(plan.frames - 1, round(o.still_at * o.fps)) + 1)
     background = np.empty((o.height, o.width, 3), dtype=np.uint8)
     background[:] = o.background
     sources = [LayerSource(layer, plan, background) for layer in plan.layers]
+    for source in sources:
+        source.first_frame = max(source.first_frame, first)
     last_use = {id(s): s.layer.end for s in sources}
     encoder = subprocess.Popen(encoder_args(plan, video_path), stdin=subprocess.PIPE, stdout=subprocess.DEVNULL)
     assert encoder.stdin is not None
@@ -482,14 +532,16 @@ def composite(plan: RenderPlan, out_path: Path, poster_path: Path) -> None:
     written = 0
     try:
         for interval in intervals(plan, sources):
-            for frame in range(interval.start, interval.end):
+            if interval.end <= first or interval.start >= end:
+                continue
+            for frame in range(max(first, interval.start), min(end, interval.end)):
                 picture = interval.frame(frame, background)
                 if frame == plan.poster_frame:
                     Image.fromarray(np.ascontiguousarray(picture)).save(poster_path, format="JPEG", quality=90)
                 encoder.stdin.write(np.ascontiguousarray(picture).data)
                 written += 1
                 _say(f"frame {written}")
-                if written == AUDIO_AFTER_FRAMES:
+                if written == AUDIO_AFTER_FRAMES and both:
                     # The sound starts once the picture pipeline runs: it finishes long before the
                     # picture does, and starting both at once only delays the first frames.
                     mixer.start()
@@ -502,13 +554,15 @@ def composite(plan: RenderPlan, out_path: Path, poster_path: Path) -> None:
         encoder.stdin.close()
     if encoder.wait() != 0:
         raise RuntimeError(f"the encoder exited with {encoder.returncode}")
+    if not both:
+        return
     if not mixer.is_alive() and mixer.ident is None:
         mixer.start()  # fewer frames than AUDIO_AFTER_FRAMES
     mixer.join()
     if audio_errors:
         raise audio_errors[0]
     _say("mux")
-    subprocess.run(mux_args(video_path, audio_path, out_path), check=True, stdin=subprocess.DEVNULL)
+    subprocess.run(mux_args(video_path, audio_path, out_path, fmt.name), check=True, stdin=subprocess.DEVNULL)
     video_path.unlink(missing_ok=True)
     audio_path.unlink(missing_ok=True)
 

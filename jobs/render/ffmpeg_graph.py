@@ -101,6 +101,12 @@ class FilterGraph:
         o = self.out
         who = f"clip {layer.clip_id} on track {layer.track_id}"
         scale = ",".join(f for f in (layer.pre_filter, shape, layer.post_filter) if f)
+        if layer.steps and len(layer.steps) > 1:
+            # An animated title's images, each for its run of frames (text.text_sequence): the concat
+            # demuxer's playlist times them, `fps` puts each on the output's frame grid.
+            index = self.add_input(["-f", "concat", "-i", f"file:{layer.path}"], who)
+            return index, (f"fps={o.fps_expr},{scale},format={fmt},setsar=1,tpad=stop=-1:stop_mode=clone,"
+                           f"trim=end_frame={layer.frames},setpts=PTS-STARTPTS")
         if layer.kind in ("image", "text"):
             index = self.add_input(["-framerate", o.fps_expr, "-i", f"file:{layer.path}"], who)
             return index, (f"{scale},format={fmt},setsar=1,loop=loop=-1:size=1,setpts=N,"
@@ -269,7 +275,8 @@ class FilterGraph:
     def overlay_texts(self, canvas: str, layers: list[Layer]) -> str:
         o = self.out
         for layer in layers:
-            if layer.animated or layer.pre_filter or layer.post_filter or layer.fade_in or layer.fade_out:
+            if (layer.animated or layer.pre_filter or layer.post_filter or layer.fade_in or layer.fade_out
+                    or layer.steps):
                 canvas = self.overlay_track(canvas, [layer])
                 continue
             index = self.add_input(["-i", f"file:{layer.path}"], f"clip {layer.clip_id} on track {layer.track_id}")

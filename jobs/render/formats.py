@@ -1,9 +1,10 @@
 """Output formats (`output.format` in the timeline): encoder arguments, file extension and content type.
 
-Plain data (no Django): the ffmpeg path asks `format_encode_args` for the codec part of its command line;
-the moviepy path encodes H.264 as always and `format_transcode` turns that file into the asked format, so
-both paths give the same kind of file. The job's stored result keeps the format's extension, from which the
-download answers with the right content type (`format_for_name`).
+Plain data (no Django): the ffmpeg path asks `format_encode_args` for the codec part of its command line; the
+moviepy compositor asks `format_picture_args` and `format_sound_args` for the same codecs, encoding its picture
+and its sound straight in the asked format (no intermediate H.264), so both paths give the same kind of file.
+The job's stored result keeps the format's extension, from which the download answers with the right content
+type (`format_for_name`).
 """
 
 from __future__ import annotations
@@ -73,64 +74,76 @@ def format_pix_fmt(fmt: OutputFormat) -> str:
     return "yuv420p"
 
 
+def _picture_codec_args(fmt: OutputFormat, *, x264_preset: str, crf: int, threads: int) -> list[str]:
+    if fmt.name == "mp4":
+        return ["-c:v", "libx264", "-preset", x264_preset, "-crf", str(crf), "-pix_fmt", "yuv420p"]
+    if fmt.name == "mp4_hevc":
+        # hvc1 tagging is what Safari and QuickTime want for HEVC in MP4.
+        return ["-c:v", "libx265", "-preset", x264_preset, "-crf", str(crf + 5), "-pix_fmt", "yuv420p",
+                "-tag:v", "hvc1", "-x265-params", f"log-level=error:pools={threads}"]
+    if fmt.name == "webm":
+        # Constant quality (-b:v 0), realtime deadline with a high cpu-used: VP9's default speed is very slow.
+        return ["-c:v", "libvpx-vp9", "-b:v", "0", "-crf", str(crf + 10), "-deadline", "realtime", "-cpu-used", "8",
+                "-row-mt", "1", "-pix_fmt", "yuv420p"]
+    if fmt.name == "mov_prores":
+        return ["-c:v", "prores_ks", "-profile:v", "2", "-vendor", "apl0", "-pix_fmt", "yuv422p10le"]
+    if fmt.name == "gif":
+        return ["-c:v", "gif", "-loop", "0"]
+    if fmt.name == "png":
+        return ["-c:v", "png", "-frames:v", "1", "-update", "1"]
+    return []
+
+
+def _sound_codec_args(fmt: OutputFormat, *, audio_bitrate: str, sample_rate: int) -> list[str]:
+    if fmt.name in ("mp4", "mp4_hevc"):
+        audio = ["-c:a", "aac", "-b:a", audio_bitrate]
+    elif fmt.name == "webm":
+        audio = ["-c:a", "libopus", "-b:a", audio_bitrate]
+    elif fmt.name in ("mov_prores", "wav"):
+        audio = ["-c:a", "pcm_s16le"]
+    elif fmt.name == "mp3":
+        audio = ["-c:a", "libmp3lame", "-b:a", "192k"]
+    else:
+        return []
+    return [*audio, "-ar", str(sample_rate), "-ac", "2"]
+
+
+def format_container_args(fmt: OutputFormat) -> list[str]:
+    """The muxer of the delivered file (last, before its name)."""
+    muxer = {"mp4": "mp4", "mp4_hevc": "mp4", "webm": "webm", "mov_prores": "mov", "gif": "gif", "png": "image2",
+             "mp3": "mp3", "wav": "wav"}[fmt.name]
+    return (["-movflags", "+faststart"] if muxer == "mp4" else []) + ["-f", muxer]
+
+
 def format_encode_args(fmt: OutputFormat, *, x264_preset: str, crf: int, threads: int, audio_bitrate: str,
                        sample_rate: int) -> list[str]:
     """Codec and container arguments for the output file (after the -map options)."""
-    video: list[str] = []
-    audio: list[str] = []
-    if fmt.name == "mp4":
-        video = ["-c:v", "libx264", "-preset", x264_preset, "-crf", str(crf), "-pix_fmt", "yuv420p"]
-        audio = ["-c:a", "aac", "-b:a", audio_bitrate]
-        tail = ["-movflags", "+faststart", "-f", "mp4"]
-    elif fmt.name == "mp4_hevc":
-        # hvc1 tagging is what Safari and QuickTime want for HEVC in MP4.
-        video = ["-c:v", "libx265", "-preset", x264_preset, "-crf", str(crf + 5), "-pix_fmt", "yuv420p",
-                 "-tag:v", "hvc1", "-x265-params", f"log-level=error:pools={threads}"]
-        audio = ["-c:a", "aac", "-b:a", audio_bitrate]
-        tail = ["-movflags", "+faststart", "-f", "mp4"]
-    elif fmt.name == "webm":
-        # Constant quality (-b:v 0), realtime deadline with a high cpu-used: VP9's default speed is very slow.
-        video = ["-c:v", "libvpx-vp9", "-b:v", "0", "-crf", str(crf + 10), "-deadline", "realtime", "-cpu-used", "8",
-                 "-row-mt", "1", "-pix_fmt", "yuv420p"]
-        audio = ["-c:a", "libopus", "-b:a", audio_bitrate]
-        tail = ["-f", "webm"]
-    elif fmt.name == "mov_prores":
-        video = ["-c:v", "prores_ks", "-profile:v", "2", "-vendor", "apl0", "-pix_fmt", "yuv422p10le"]
-        audio = ["-c:a", "pcm_s16le"]
-        tail = ["-f", "mov"]
-    elif fmt.name == "gif":
-        video = ["-c:v", "gif", "-loop", "0"]
-        tail = ["-f", "gif"]
-    elif fmt.name == "png":
-        video = ["-c:v", "png", "-frames:v", "1", "-update", "1"]
-        tail = ["-f", "image2"]
-    elif fmt.name == "mp3":
-        audio = ["-c:a", "libmp3lame", "-b:a", "192k"]
-        tail = ["-f", "mp3"]
-    else:  # wav
-        audio = ["-c:a", "pcm_s16le"]
-        tail = ["-f", "wav"]
-    if audio:
-        audio += ["-ar", str(sample_rate), "-ac", "2"]
-    return [*video, "-threads", str(threads), *audio, *tail]
+    return [*_picture_codec_args(fmt, x264_preset=x264_preset, crf=crf, threads=threads), "-threads", str(threads),
+            *_sound_codec_args(fmt, audio_bitrate=audio_bitrate, sample_rate=sample_rate),
+            *format_container_args(fmt)]
 
 
-def format_transcode_args(fmt: OutputFormat, source: Path, target: Path, *, still_at: float, fps: float,
-                          x264_preset: str, crf: int, threads: int, audio_bitrate: str, sample_rate: int,
-                          ffmpeg: str) -> list[str]:
-    """An ffmpeg command turning the moviepy path's H.264 MP4 into `fmt` (same filters as the ffmpeg path)."""
-    args = [ffmpeg, "-hide_banner", "-nostdin", "-loglevel", "error", "-y"]
-    if fmt.still:
-        args += ["-ss", f"{max(0.0, still_at):.6f}"]
-    args += ["-i", str(source)]
-    if fmt.has_video:
-        tail = format_video_tail(fmt, still_frame=0, fps=fps)
-        chain = f"format={format_pix_fmt(fmt)}" + (f",{tail}" if tail and not fmt.still else "")
-        args += ["-filter_complex", f"[0:v]{chain}[vout]", "-map", "[vout]"]
-    if fmt.has_audio:
-        args += ["-map", "0:a"]
-    return args + format_encode_args(fmt, x264_preset=x264_preset, crf=crf, threads=threads,
-                                     audio_bitrate=audio_bitrate, sample_rate=sample_rate) + [str(target)]
+# The moviepy compositor encodes the picture (from its raw-frame pipe) and the sound (its mix) separately, each
+# straight in the asked codec, then joins them with a stream copy: no intermediate generation.
+SOUND_PART_MUXER = {"mp4": "mp4", "mp4_hevc": "mp4", "webm": "webm", "mov_prores": "wav"}
+PICTURE_PART_MUXER = {"mp4": "mp4", "mp4_hevc": "mp4", "webm": "webm", "mov_prores": "mov"}
+
+
+def format_picture_args(fmt: OutputFormat, *, x264_preset: str, crf: int, threads: int, fps: float,
+                        alone: bool) -> list[str]:
+    """Filters, codec and muxer for the picture alone (fed raw RGB frames). `alone`: it is the delivered file
+    (no sound to join: gif, png), else the picture part that the sound is later joined to."""
+    tail = format_video_tail(fmt, still_frame=0, fps=fps)
+    filters = ["-vf", f"format={format_pix_fmt(fmt)},{tail}"] if tail else []
+    muxer = format_container_args(fmt) if alone else ["-f", PICTURE_PART_MUXER[fmt.name]]
+    return [*filters, *_picture_codec_args(fmt, x264_preset=x264_preset, crf=crf, threads=threads),
+            "-threads", str(threads), *muxer]
+
+
+def format_sound_args(fmt: OutputFormat, *, audio_bitrate: str, sample_rate: int, alone: bool) -> list[str]:
+    """Codec and muxer for the sound alone. `alone`: it is the delivered file (mp3, wav)."""
+    muxer = format_container_args(fmt) if alone else ["-f", SOUND_PART_MUXER[fmt.name]]
+    return [*_sound_codec_args(fmt, audio_bitrate=audio_bitrate, sample_rate=sample_rate), *muxer]
 
 
 def format_catalog() -> list[dict[str, object]]:

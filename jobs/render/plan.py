@@ -21,6 +21,8 @@ Schema 2 adds, per layer: source filters both paths run through ffmpeg (`pre_fil
 crop; `post_filter` after it: eq, gblur), speed/reverse/freeze, and for an `animated` layer a per-frame
 transform (motion.py: keyframes, rotation, opacity, transition masks, slides, zooms). A layer that is not
 `animated` renders exactly as in schema 1; a static position, scale or crop is folded into x/y/width/height.
+A text layer with `steps` is a picture that changes over time (an animated title that a transform, keyframes
+or transitions move; text.text_sequence) or a title scaled by the paths; both paths draw it like an image.
 Audio parts add speed (pitch kept: atempo), reverse and a volume curve.
 """
 
@@ -120,6 +122,10 @@ class Layer:
     scale_cap: float = 1e9
     box_w: int = 0  # animated and rotated: the fixed box the picture turns in
     box_h: int = 0
+    # An animated title under a transform, keyframes or transitions (text.text_sequence): its picture changes
+    # over time, [[PNG path, first frame, end frame], ...] relative to the layer's start; `path` is the same
+    # series as a playlist for ffmpeg's concat demuxer.
+    steps: list[list] | None = None
 
     @property
     def frames(self) -> int:

@@ -17,7 +17,7 @@ from django.conf import settings
 from jobs.render.compiler import plan_compile
 from jobs.render.errors import RenderFailed, RenderTimeout
 from jobs.render.ffmpeg_graph import render_with_ffmpeg
-from jobs.render.formats import OutputFormat, format_get, format_transcode_args
+from jobs.render.formats import format_get
 from jobs.render.media import ffmpeg_exe, media_check
 from jobs.render.moviepy_path import render_with_moviepy
 from jobs.render.plan import RenderPlan
@@ -77,17 +77,6 @@ def _captions_write(plan: RenderPlan, out_path: Path) -> tuple[Path | None, Path
     return vtt, srt
 
 
-def format_transcode(plan: RenderPlan, fmt: OutputFormat, source: Path, target: Path, work: Path) -> None:
-    """The moviepy path's H.264 file in the asked format (the ffmpeg path encodes it directly)."""
-    o = plan.output
-    args = format_transcode_args(fmt, source, target, still_at=o.still_at, fps=o.fps, x264_preset=o.x264_preset,
-                                 crf=o.crf, threads=o.threads, audio_bitrate=o.audio_bitrate,
-                                 sample_rate=o.sample_rate, ffmpeg=ffmpeg_exe())
-    code = run_quiet(args, timeout=settings.RENDER_JOB_TIMEOUT, log_path=work / "transcode.log")
-    if code != 0 or not target.exists():
-        raise RenderFailed(f"The render could not be converted to {fmt.label}.")
-
-
 def render_timeline(
     timeline: dict[str, Any],
     assets: Mapping[str, AssetSource],
@@ -135,11 +124,7 @@ def render_timeline(
         if chosen == "ffmpeg":
             render_with_ffmpeg(plan, encoded, work, monitor)
         else:
-            intermediate = work / "composite.mp4" if fmt.name != "mp4" else encoded
-            render_with_moviepy(plan, intermediate, poster, work, monitor)
-            if intermediate != encoded:
-                monitor.check(force=True)
-                format_transcode(plan, fmt, intermediate, encoded, work)
+            render_with_moviepy(plan, encoded, poster, work, monitor)  # in the asked format directly
         monitor.check(force=True)
 
         monitor.report(FINALIZE, 95.0, "Making the poster frame")

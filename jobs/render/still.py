@@ -10,8 +10,10 @@ renderer changes, only this file follows."""
 
 from __future__ import annotations
 
+import copy
 import io
 import logging
+import math
 import os
 import shutil
 import tempfile
@@ -48,7 +50,7 @@ def still_render(timeline: dict[str, Any], assets: Mapping[str, AssetSource], *,
     work = Path(tempfile.mkdtemp(prefix="cutline-still-"))
     try:
         facts = media_check(timeline, assets)
-        plan = plan_compile(timeline, assets, facts, "project", text_dir=work, threads=1)
+        plan = plan_compile(still_document(timeline, assets, at), assets, facts, "project", text_dir=work, threads=1)
         if plan.frames < 1:
             raise RenderFailed("The timeline is empty: there is no frame to show.")
         o = plan.output
@@ -64,6 +66,64 @@ def still_render(timeline: dict[str, Any], assets: Mapping[str, AssetSource], *,
         return buffer.getvalue()
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def still_document(timeline: dict[str, Any], assets: Mapping[str, AssetSource], at: float) -> dict[str, Any]:
+    """The timeline with only the titles and caption cues on screen near `at` left to draw.
+
+    The compiler draws every title (an animated one as a series of images) and every caption cue as it plans:
+    for one frame that is wasted work that grows with the document (a 5000-cue subtitles file, dozens of
+    animated titles). A title off screen keeps its place with an empty text (the compiler skips drawing it but
+    still counts it in the timeline's length); captions keep only their cues near `at` (a subtitles asset's
+    cues are read here, offset applied). Within a frame of `at` on either side, so rounding never drops a
+    layer the frame shows."""
+    fps = _number((timeline.get("output") or {}).get("fps"), 30.0) or 30.0
+    margin = 1.0 / min(fps, 60.0) + 1e-6
+
+    def shows(start: float, end: float) -> bool:
+        return start - margin <= at < end + margin
+
+    document = copy.deepcopy(timeline)
+    for track in document.get("tracks") or []:
+        if not isinstance(track, dict):
+            continue
+        if track.get("kind") == "text":
+            for clip in track.get("clips") or []:
+                start = _number(clip.get("start"), 0.0) if isinstance(clip, dict) else 0.0
+                if isinstance(clip, dict) and not shows(start, start + _number(clip.get("duration"), 1.0)):
+                    clip["text"] = ""
+        elif track.get("kind") == "captions":
+            cues = track.get("cues") if isinstance(track.get("cues"), list) else _asset_cues(track, assets)
+            if cues is None:
+                continue  # unreadable: the compiler says so
+            track.pop("asset_id", None)
+            track.pop("offset", None)
+            track["cues"] = [c for c in cues if isinstance(c, dict)
+                             and shows(_number(c.get("start"), 0.0), _number(c.get("end"), 0.0))]
+    return document
+
+
+def _asset_cues(track: dict[str, Any], assets: Mapping[str, AssetSource]) -> list[dict[str, Any]] | None:
+    from projects.subtitles import SubtitlesInvalid, subtitles_parse
+
+    asset = assets.get(str(track.get("asset_id")))
+    if asset is None or not asset.path or not Path(asset.path).is_file():
+        return None
+    try:
+        cues = subtitles_parse(Path(asset.path).read_bytes(), "vtt" if Path(asset.path).suffix.lower() == ".vtt"
+                               else "srt")
+    except (SubtitlesInvalid, OSError):
+        return None
+    offset = _number(track.get("offset"), 0.0)
+    return [{"start": c.start + offset, "end": c.end + offset, "text": c.text} for c in cues]
+
+
+def _number(value: Any, default: float) -> float:
+    try:
+        result = float(value)
+    except (TypeError, ValueError):
+        return default
+    return result if math.isfinite(result) else default
 
 
 def still_composite(plan: RenderPlan, frame: int) -> np.ndarray:

@@ -419,8 +419,11 @@ def text_animation(style: dict[str, Any] | None) -> tuple[str, str, float]:
 
 
 def text_steps(text: str, style: dict[str, Any] | None, *, frame_size: tuple[int, int], scale: float, fps: float,
-               frames: int, directory: Path, stem: str) -> list[TextStep]:
-    """The images of one text clip lasting `frames` frames: one when still, a series when animated."""
+               frames: int, directory: Path, stem: str, clamp: bool = True) -> list[TextStep]:
+    """The images of one text clip lasting `frames` frames: one when still, a series when animated.
+
+    `clamp`: keep sliding and popping images inside the frame (titles placed by their style). A title that a
+    transform moves afterwards (text_sequence) is not clamped: where it ends up is not known here."""
     style = style or {}
     anim_in, anim_out, duration = text_animation(style)
     ramp = min(frames // 2 if anim_in != "none" and anim_out != "none" else frames, max(1, round(duration * fps)))
@@ -454,8 +457,8 @@ def text_steps(text: str, style: dict[str, Any] | None, *, frame_size: tuple[int
             level = round(progress, 3)
 
             def make_slide():
-                box = TextBox(final_box.x, min(final_box.y + shift, max(0, frame_size[1] - final.height)) // 2 * 2,
-                              final_box.width, final_box.height)
+                y = min(final_box.y + shift, max(0, frame_size[1] - final.height)) if clamp else final_box.y + shift
+                box = TextBox(final_box.x, y // 2 * 2, final_box.width, final_box.height)
                 return _with_opacity(final, level), box
             return ("slide", shift, level), make_slide
         if kind == "pop":
@@ -464,8 +467,11 @@ def text_steps(text: str, style: dict[str, Any] | None, *, frame_size: tuple[int
             def make_pop():
                 image = text_picture(text, style, frame_size=frame_size, scale=scale, size_factor=factor)
                 cx, cy = final_box.x + final.width / 2, final_box.y + final.height / 2
-                x = min(max(0, round(cx - image.width / 2)), max(0, frame_size[0] - image.width)) // 2 * 2
-                y = min(max(0, round(cy - image.height / 2)), max(0, frame_size[1] - image.height)) // 2 * 2
+                x, y = round(cx - image.width / 2), round(cy - image.height / 2)
+                if clamp:
+                    x = min(max(0, x), max(0, frame_size[0] - image.width))
+                    y = min(max(0, y), max(0, frame_size[1] - image.height))
+                x, y = x // 2 * 2, y // 2 * 2
                 return image, TextBox(x, y, image.width, image.height)
             return ("pop", factor), make_pop
         if kind == "typewriter":
@@ -500,6 +506,77 @@ def text_steps(text: str, style: dict[str, Any] | None, *, frame_size: tuple[int
                 continue
             emit(hold_end + a, hold_end + b, key, make)
     return steps
+
+
+@dataclass(frozen=True)
+class TextSequence:
+    """An animated title as one picture that changes over time, so that a transform, keyframes and transitions
+    move it as they move a still title: every image has the same size and the finished title's centre."""
+
+    box: TextBox  # where the images go before any transform: centred on the finished title
+    steps: list[list]  # [[PNG path, first frame, end frame], ...] relative to the clip, covering [0, frames)
+    path: Path  # the file ffmpeg reads: the series as a concat-demuxer playlist (the image itself when only one)
+
+
+def _fit_parity(needed: int, twice_centre: int) -> int:
+    """An even size ≥ `needed` whose left edge, centred on twice_centre / 2, lands on an even pixel."""
+    size = needed + needed % 2
+    return size + 2 if (twice_centre - size) % 4 else size
+
+
+def text_sequence(text: str, style: dict[str, Any] | None, *, frame_size: tuple[int, int], scale: float, fps: float,
+                  frames: int, directory: Path, stem: str) -> TextSequence:
+    """The images of an animated title (text_steps) on one canvas each, centred where the finished title's
+    centre is: a transform's x/y, scale and rotation then act on the finished title exactly as on a still
+    one, and the animation plays inside. Frames no image covers (typewriter's first) are transparent."""
+    style = style or {}
+    steps = text_steps(text, style, frame_size=frame_size, scale=scale, fps=fps, frames=frames, directory=directory,
+                       stem=stem, clamp=False)
+    final = text_picture(text, style, frame_size=frame_size, scale=scale)
+    final_box = text_box(final.size, frame_size, style.get("position", "center"))
+    cx2, cy2 = 2 * final_box.x + final_box.width, 2 * final_box.y + final_box.height  # twice the centre
+    width = _fit_parity(max([final_box.width, *(max(cx2 - 2 * s.box.x, 2 * (s.box.x + s.box.width) - cx2)
+                                                   for s in steps)]), cx2)
+    height = _fit_parity(max([final_box.height, *(max(cy2 - 2 * s.box.y, 2 * (s.box.y + s.box.height) - cy2)
+                                                     for s in steps)]), cy2)
+    box = TextBox((cx2 - width) // 2, (cy2 - height) // 2, width, height)
+    drawn: dict[Path, Path] = {}
+    series: list[list] = []
+
+    def canvas_for(step: TextStep | None) -> Path:
+        key = step.path if step is not None else directory / f"{stem}-blank"
+        if key not in drawn:
+            canvas = Image.new("RGBA", (width, height), (0, 0, 0, 0))
+            if step is not None:
+                with Image.open(step.path) as image:
+                    canvas.paste(image.convert("RGBA"), (step.box.x - box.x, step.box.y - box.y))
+            path = directory / f"{stem}-seq-{len(drawn)}.png"
+            canvas.save(path, format="PNG", compress_level=1)
+            drawn[key] = path
+        return drawn[key]
+
+    cursor = 0
+    for step in steps:
+        if step.start > cursor:
+            series.append([str(canvas_for(None)), cursor, step.start])
+        series.append([str(canvas_for(step)), step.start, step.end])
+        cursor = step.end
+    if cursor < frames:
+        series.append([str(canvas_for(None)), cursor, frames])
+    for step in steps:
+        step.path.unlink(missing_ok=True)  # redrawn on their canvases
+    # Times in whole microseconds (the demuxer's unit) from frame numbers, so the runs never drift.
+    lines = ["ffconcat version 1.0"]
+    for path, first, end in series:
+        lines += [f"file '{Path(path).name}'",
+                  f"duration {(round(end * 1e6 / fps) - round(first * 1e6 / fps)) / 1e6:.6f}"]
+    # The last image once more, at the end: without a frame after it, `fps` may drop the last run at EOF.
+    lines.append(f"file '{Path(series[-1][0]).name}'")
+    if len(series) == 1:
+        return TextSequence(box, series, Path(series[0][0]))
+    playlist = directory / f"{stem}.ffconcat"
+    playlist.write_text("\n".join(lines) + "\n")
+    return TextSequence(box, series, playlist)
 
 
 def colour_draw(color: str, gradient: dict[str, Any] | None, size: tuple[int, int], path: Path) -> None:

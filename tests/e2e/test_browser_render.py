@@ -160,3 +160,28 @@ def test_a_failed_render_is_explained_in_words_and_offers_no_retry_that_cannot_h
     assert "{" not in text and "Traceback" not in text and "/" not in text, text
     # MEDIA_MISSING: the same media would be missing again, so Retry is not offered (the API answers 409).
     expect(drawer.get_by_role("button", name="Retry")).to_have_count(0)
+
+
+@pytest.mark.parametrize(("fmt", "player"), [("mp3", "audio.result-audio"), ("png", "img.result-video")])
+def test_the_result_player_follows_the_output_format(page, owner, fmt, player):
+    document = titles_timeline(1)
+    document["schema"] = 2
+    document["output"]["format"] = fmt
+    project = ProjectFactory(owner=owner, name=f"A {fmt} render", timeline=document)
+    log_in(page)
+    open_editor(page, project)
+    drawer = start_render(page, "draft")
+    expect(drawer.locator(".job-status .badge")).to_have_text("Done", timeout=120_000)
+    shown = drawer.locator(player)
+    expect(shown).to_be_visible()
+    expect(shown).to_have_attribute("src", re.compile(r"/api/jobs/[0-9a-f-]{36}/result$"))
+    expect(drawer.locator("video.result-video")).to_have_count(0)  # not a video player for a sound or a picture
+    if fmt == "png":
+        # The browser really decoded the picture at the render's size (draft: 640×360).
+        page.wait_for_function("() => document.querySelector('#job-drawer img.result-video').naturalWidth > 0")
+        assert shown.evaluate("img => [img.naturalWidth, img.naturalHeight]") == [640, 360]
+    else:
+        page.wait_for_function("() => document.querySelector('#job-drawer audio.result-audio').readyState >= 1",
+                               timeout=20_000)
+        assert shown.evaluate("audio => audio.duration") == pytest.approx(1.0, abs=0.1)
+    screenshot(page, f"render-result-{fmt}.png")

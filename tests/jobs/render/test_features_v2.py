@@ -58,6 +58,22 @@ def bar(path):
     return path
 
 
+TITLE_STYLE = {"size": 16, "color": "#ffffff", "background": {"color": "#ffffff", "opacity": 1, "padding": 6}}
+
+
+def title(**extra) -> dict:
+    """"HI" on a white box (about 30×24 at 160×90), animated as `animation` says."""
+    animation = extra.pop("animation")
+    return {"id": "x", "text": "HI", "start": 0, "duration": 1.0, "style": {**TITLE_STYLE, "animation": animation},
+            **extra}
+
+
+def ink(picture: np.ndarray, level: int = 60) -> tuple[float, float, int]:
+    """(centre x, centre y, pixel count) of what is brighter than `level` on a black frame."""
+    ys, xs = np.nonzero(picture.max(axis=2) > level)
+    return (float(xs.mean()), float(ys.mean()), xs.size) if xs.size else (math.nan, math.nan, 0)
+
+
 # --- the rows -------------------------------------------------------------------------------------------------
 def rows(workdir) -> dict:
     assets = {
@@ -115,6 +131,23 @@ def rows(workdir) -> dict:
                                                         "keyframes": {"rotation": [{"t": 0, "v": 0},
                                                                                    {"t": 1, "v": 30}]}},
                                                        kind="text")), 1.0),
+        # Animated titles (style.animation) take the schema-2 transform, keyframes and transitions as still
+        # titles do. A white box (the title's background) makes the ink easy to find.
+        "animated_title_corner": (doc(track("t1", title(animation={"in": "slide_up", "duration": 0.4},
+                                                        transform={"x": 0.8, "y": 0.2}), kind="text")), 1.0),
+        "animated_title_opacity": (doc(track("t1", title(animation={"in": "pop", "duration": 0.2},
+                                                         transform={"opacity": 0.5}), kind="text")), 1.0),
+        "animated_title_wipe": (doc(track("t1", title(animation={"in": "fade", "out": "typewriter",
+                                                                 "duration": 0.3},
+                                                      transition={"type": "wipe_left", "duration": 0.4}),
+                                          kind="text")), 1.0),
+        "title_scaled": (doc(track("t1", {"id": "x", "text": "HI", "start": 0, "duration": 1.0, "style": TITLE_STYLE,
+                                          "transform": {"x": 0.25, "scale": 0.5}}, kind="text")), 1.0),
+        "animated_title_keyframes": (doc(track("t1", title(animation={"in": "typewriter", "duration": 0.3},
+                                                           transform={"scale": 1.5},
+                                                           keyframes={"x": [{"t": 0, "v": 0.25},
+                                                                            {"t": 1, "v": 0.75}]}),
+                                             kind="text")), 1.0),
     }
     for kind in TYPES:
         # As a transition between neighbours (green over red), and as in and out against what lies beneath
@@ -155,7 +188,9 @@ def near(pixel, colour, tolerance=40) -> bool:
 
 ROW_NAMES = [*("corner_logo", "picture_in_picture", "opacity", "crop", "rotation", "ken_burns", "opacity_keyframes",
                "position_keyframes", "speed_half", "speed_double", "reverse", "freeze", "gradient",
-               "lower_third_bar", "adjust", "sound_fades", "volume_keyframes", "text_under_transform"),
+               "lower_third_bar", "adjust", "sound_fades", "volume_keyframes", "text_under_transform",
+               "title_scaled", "animated_title_corner", "animated_title_opacity", "animated_title_wipe",
+               "animated_title_keyframes"),
              *(f"transition_{kind}" for kind in TYPES)]
 
 
@@ -296,3 +331,59 @@ def test_a_wipe_between_neighbours_is_halfway_at_half_time(rendered, path):
 def test_crossfade_mixes_the_neighbours(rendered, path):
     picture = frame(rendered["transition_crossfade"][path], 8)
     assert near(picture[10, 10], (128, 128, 0), 30)
+
+
+@pytest.mark.parametrize("path", PATHS)
+def test_an_animated_title_moved_to_the_top_right_slides_up_there(rendered, path):
+    row = rendered["animated_title_corner"][path]
+    middle, settled = frame(row, 2), frame(row, 6)
+    x, y, count = ink(middle, 20)
+    assert count > 200 and x > 0.65 * W and y < 0.45 * H  # mid-animation, already in the top-right area
+    assert 0 < middle.max() < 220  # still fading in
+    x, y, _count = ink(settled)
+    assert abs(x - 0.8 * W) <= 3 and abs(y - 0.2 * H) <= 3  # settled: the box's centre at x 0.8, y 0.2
+    assert settled.max() > 240
+    assert ink(settled)[1] < ink(middle)[1]  # it slid up
+    assert near(settled[70, 30], (0, 0, 0), 10)  # nothing elsewhere
+
+
+@pytest.mark.parametrize("path", PATHS)
+def test_an_animated_title_at_half_opacity_is_half_as_bright(rendered, path):
+    brightness = frame(rendered["animated_title_opacity"][path], 5).max(axis=2)
+    box = brightness[brightness > 20]
+    assert box.size > 500
+    assert abs(np.median(box) - 127.5) <= 8  # the white box at half opacity over black
+    assert brightness.max() < 150
+
+
+@pytest.mark.parametrize("path", PATHS)
+def test_a_wipe_on_an_animated_title_is_halfway_at_half_time(rendered, path):
+    row = rendered["animated_title_wipe"][path]
+    halfway, settled = frame(row, 2), frame(row, 5)
+    columns = np.nonzero((settled.max(axis=2) > 200).any(axis=0))[0]
+    rows_ = np.nonzero((settled.max(axis=2) > 200).any(axis=1))[0]
+    left, right, top = columns.min(), columns.max(), rows_.min()
+    middle_y = top + 2  # in the box's padding: white without the letters' outline
+    quarter, three_quarters = left + (right - left) // 4, left + 3 * (right - left) // 4
+    # wipe_left going in shows the right part first: at q = 0.5 the box's right half, fading in.
+    assert halfway[middle_y, quarter].max() < 20
+    assert halfway[middle_y, three_quarters].min() > 80
+    assert settled[middle_y, quarter].min() > 200
+
+
+@pytest.mark.parametrize("path", PATHS)
+def test_keyframes_carry_an_animated_title_across(rendered, path):
+    row = rendered["animated_title_keyframes"][path]
+    early, late = ink(frame(row, 4)), ink(frame(row, 9))
+    assert early[0] < 0.45 * W < 0.55 * W < late[0]  # x keyframes 0.25 → 0.75
+    assert late[2] > 1.5 * 30 * 24  # scale 1.5: about 2.25 times the unscaled box's area
+
+
+@pytest.mark.parametrize("path", PATHS)
+def test_a_title_at_half_scale_is_half_as_wide(rendered, path):
+    brightness = frame(rendered["title_scaled"][path], 5).max(axis=2)
+    columns = np.nonzero((brightness > 100).any(axis=0))[0]
+    rows_ = np.nonzero((brightness > 100).any(axis=1))[0]
+    assert 12 <= columns.max() - columns.min() + 1 <= 18  # the ~30×24 box at half size
+    assert 10 <= rows_.max() - rows_.min() + 1 <= 14
+    assert abs((columns.max() + columns.min()) / 2 - 0.25 * W) <= 2

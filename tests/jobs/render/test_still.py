@@ -164,3 +164,40 @@ def test_a_late_still_is_the_renders_frame(late_edit, at):
     # A still one frame off would not pass: the neighbouring frames of the render score lower.
     neighbours = frames_rgb(rendered, [index - 1, index + 1] if index < 299 else [index - 1], (320, 180))
     assert all(psnr(picture, other) < psnr(picture, frame) for other in neighbours)
+
+
+def test_a_still_draws_only_the_titles_and_cues_on_screen(tmp_path):
+    from jobs.render import AssetSource, render_timeline
+    from jobs.render.compiler import plan_compile
+    from jobs.render.quality import frames_rgb
+    from jobs.render.still import still_document, still_render
+
+    srt = tmp_path / "talk.srt"
+    srt.write_text("".join(f"{n}\n00:00:{n - 1:02d},000 --> 00:00:{n:02d},000\nLine {n}\n\n" for n in range(1, 41)))
+    subtitles = AssetSource(asset_id="s", path=srt, kind="subtitles", duration=40.0, width=None, height=None,
+                            fps=None, has_audio=False, name="talk.srt")
+    style = {"size": 24, "animation": {"in": "pop", "duration": 0.5}}
+    document = {
+        "schema": 2, "output": {"width": 320, "height": 180, "fps": 30, "background": "#000000"},
+        "tracks": [
+            {"id": "t1", "kind": "text", "clips": [
+                {"id": f"x{n}", "text": f"Title {n}", "start": 2.0 * n, "duration": 2.0, "style": style,
+                 "transform": {"x": 0.3}} for n in range(6)]},
+            {"id": "cc", "kind": "captions", "asset_id": "s", "offset": 0.5},
+            {"id": "c2", "kind": "captions", "cues": [{"start": n, "end": n + 1, "text": f"Cue {n}"}
+                                                     for n in range(12)]},
+        ], "markers": [], "view": {}}
+    kept = still_document(document, {"s": subtitles}, 4.6)
+    assert [c["text"] for c in kept["tracks"][0]["clips"] if c["text"]] == ["Title 2"]
+    assert [c["text"] for c in kept["tracks"][1]["cues"]] == ["Line 5"]  # 4.5–5.5 s after the offset
+    assert [c["text"] for c in kept["tracks"][2]["cues"]] == ["Cue 4"]
+    assert document["tracks"][1]["asset_id"] == "s"  # the caller's document is left alone
+    # The same length, and the same frame as a full render shows.
+    whole = plan_compile(document, {"s": subtitles}, {}, "project", text_dir=tmp_path)
+    part = plan_compile(kept, {"s": subtitles}, {}, "project", text_dir=tmp_path)
+    assert part.frames == whole.frames == 12 * 30
+    assert len(part.layers) < len(whole.layers) / 4
+    rendered = render_timeline(document, {"s": subtitles}, "project", tmp_path / "full.mp4", path="ffmpeg")
+    expected = frames_rgb(rendered.path, [138], (320, 180))[0]  # 4.6 s
+    still = np.array(Image.open(io.BytesIO(still_render(document, {"s": subtitles}, at=4.6, width=320))))
+    assert psnr(still, expected) >= 30

@@ -109,3 +109,44 @@ def test_the_openapi_schema_documents_styles_captions_formats_and_catalogues(cli
     for field in ("line_height", "typewriter", "noto_sans_kr", "captions", "mp4_hevc", "still_at", "captions_url",
                   "captions_srt_url", "content_type"):
         assert field in text, field
+
+
+def _objects_with(node, key: str):
+    """Every object in an OpenAPI document whose properties include `key`."""
+    if isinstance(node, dict):
+        if isinstance(node.get("properties"), dict) and key in node["properties"]:
+            yield node
+        for value in node.values():
+            yield from _objects_with(value, key)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _objects_with(value, key)
+
+
+@pytest.mark.django_db
+def test_every_text_caption_and_output_field_is_in_the_openapi_schema_and_the_docs(client):
+    from django.conf import settings
+
+    from projects.timeline.captions import CAPTION_FIELDS
+    from projects.timeline.output_format import OUTPUT_FIELDS
+    from projects.timeline.text_style import STYLE_FIELDS
+
+    schema = client.get("/api/schema/", HTTP_ACCEPT="application/json").json()
+    nested = {"background": {"color", "opacity", "padding", "radius"}, "stroke": {"color", "width"},
+              "shadow": {"color", "x", "y", "blur"}, "animation": {"in", "out", "duration"}}
+    styles = list(_objects_with(schema, "line_height"))
+    assert styles, "no text style in the schema"
+    for style in styles:
+        properties = style["properties"]
+        assert {"size", "color", "position", *STYLE_FIELDS} <= set(properties)
+        for field, inner in nested.items():
+            assert inner <= set(properties[field]["properties"]), field
+        assert set(properties["animation"]["properties"]["in"]["enum"]) == {"none", "fade", "slide_up", "pop",
+                                                                            "typewriter"}
+    assert any(set(CAPTION_FIELDS) - {"id", "kind"} <= set(o["properties"]) for o in _objects_with(schema, "cues"))
+    assert any(set(OUTPUT_FIELDS) <= set(o["properties"]) for o in _objects_with(schema, "still_at"))
+    docs = (settings.BASE_DIR / "docs" / "text-and-captions.md").read_text()
+    fields = {*STYLE_FIELDS, *CAPTION_FIELDS, *OUTPUT_FIELDS, "size", "color", "position", "padding", "radius", "blur",
+              "opacity", "width", "in", "out", "duration", "slide_up", "pop", "typewriter"} - {"id", "kind"}
+    for field in fields:
+        assert f"`{field}`" in docs or f"{field} " in docs, field

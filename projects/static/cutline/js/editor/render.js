@@ -164,7 +164,10 @@ export class RenderPanel {
     this._updateToggle();
     this._drawConnection();
     if (!job) return;
-    const result = job.result ? `${job.result.download_url}|${job.result.thumbnail_url}|${job.result.checksum}` : "";
+    // The content type too: a terminal event carries none, the job fetched after it does, and the player
+    // follows it (a sound or a still has no poster, so nothing else would change).
+    const result = job.result
+      ? `${job.result.download_url}|${job.result.thumbnail_url}|${job.result.checksum}|${job.result.content_type}` : "";
     const key = `${job.id}|${job.status}|${Boolean(job.cancel_requested)}|${this.recent.length}|${result}`;
     if (key === this.drawnKey && this._update(job)) return;
     this.drawnKey = key;
@@ -244,7 +247,7 @@ export class RenderPanel {
       const section = this._result(job);
       // Same result as before: keep its player (and where it was playing) instead of a new one.
       const fresh = section.querySelector("video");
-      if (keepVideo && keepVideo.getAttribute("src") === fresh.getAttribute("src")) {
+      if (keepVideo && fresh && keepVideo.getAttribute("src") === fresh.getAttribute("src")) {
         if (fresh.getAttribute("poster")) keepVideo.setAttribute("poster", fresh.getAttribute("poster"));
         fresh.replaceWith(keepVideo);
       }
