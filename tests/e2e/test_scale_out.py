@@ -169,7 +169,7 @@ def test_upload_render_and_download_while_web_and_worker_processes_come_and_go(c
     async def follow() -> tuple[list[dict], list[dict], int | None]:
         ticket = httpx.post(f"{url_b}/api/realtime/ticket", headers=headers, timeout=10).json()["ticket"]
         ws = await connect(f"{url_b.replace('http://', 'ws://')}/ws/jobs/{job_id}?token={ticket}", origin=url_b,
-                           proxy=None)
+                           proxy=None, max_queue=None)
         ws_messages: list[dict] = [json.loads(await ws.recv())]
         sse_lines: list[str] = []
         async with httpx.AsyncClient(headers=headers, timeout=60) as http:
@@ -202,8 +202,10 @@ def test_upload_render_and_download_while_web_and_worker_processes_come_and_go(c
         frames = _sse_frames(sse_lines)
         last_id = frames[-1]["id"]
         ticket = httpx.post(f"{url_a}/api/realtime/ticket", headers=headers, timeout=10).json()["ticket"]
+        # Read only after the SSE stream ends: an unbounded queue, or websockets stops reading the socket at 16
+        # unread events and its keepalive ping times out (1011) when the render is slow.
         ws = await connect(f"{url_a.replace('http://', 'ws://')}/ws/jobs/{job_id}?token={ticket}", origin=url_a,
-                           proxy=None)
+                           proxy=None, max_queue=None)
         resumed_ws = [json.loads(await ws.recv())]
         async with httpx.AsyncClient(headers={**headers, "Last-Event-ID": last_id}, timeout=180) as http:
             async with http.stream("GET", f"{url_a}/api/jobs/{job_id}/events") as stream:
