@@ -1,7 +1,9 @@
 """Serve a stored file with HTTP Range support (RFC 9110 §14), streamed in chunks under WSGI and ASGI alike.
 
 Used for asset bytes, thumbnails and render results. Responses never name the storage path: the
-caller supplies the download name, and a file missing from storage is a plain 404.
+caller supplies the download name, and a file missing from storage is a plain 404. With object storage
+and `STORAGE_PRESIGNED_DOWNLOADS`, the answer is instead a 302 to a presigned URL of the object
+(`STORAGE_PRESIGNED_EXPIRY` seconds), which serves the bytes and Range itself.
 
 Why not FileResponse: under ASGI, Django consumes a synchronous iterator by reading it whole into
 memory before sending (`StreamingHttpResponse.__aiter__`), which for a video is exactly what must not
@@ -16,13 +18,14 @@ from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 from asgiref.sync import sync_to_async
+from django.conf import settings
 from django.core.files.storage import default_storage
 from django.core.handlers.asgi import ASGIRequest
 from django.db.models.fields.files import FieldFile
-from django.http import Http404, HttpResponse, HttpResponseBase, StreamingHttpResponse
+from django.http import Http404, HttpResponse, HttpResponseBase, HttpResponseRedirect, StreamingHttpResponse
 from django.utils.http import content_disposition_header
 
-from config.storage import storage_read_range
+from config.storage import storage_read_range, storage_url_for_download
 
 CHUNK_SIZE = 256 * 1024
 _RANGE_RE = re.compile(r"^bytes=(\d*)-(\d*)$")
@@ -113,6 +116,14 @@ def ranged_file_response(
         size = storage.size(name)
     except (OSError, ValueError):
         raise Http404("No file.") from None
+    if settings.STORAGE_PRESIGNED_DOWNLOADS:
+        # The caller has authorized the request; the bytes then come from the storage, not this process.
+        url = storage_url_for_download(storage, name, filename=filename, as_attachment=as_attachment,
+                                       content_type=content_type, expire=settings.STORAGE_PRESIGNED_EXPIRY)
+        if url is not None:
+            redirect = HttpResponseRedirect(url)
+            redirect["Cache-Control"] = "private, no-store"  # the URL expires: never reuse this answer
+            return redirect
 
     # Stored names are generated and never rewritten, so name and size identify the content.
     etag = '"' + hashlib.sha256(f"{name}:{size}".encode()).hexdigest()[:32] + '"'

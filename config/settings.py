@@ -270,6 +270,10 @@ STORAGES = {
         else "django.contrib.staticfiles.storage.StaticFilesStorage"
     },
 }
+# Object storage only: downloads answer 302 to a presigned URL of the object (valid this many seconds)
+# instead of streaming through the web process. The storage endpoint must then be reachable by clients.
+STORAGE_PRESIGNED_DOWNLOADS = env_bool("STORAGE_PRESIGNED_DOWNLOADS", False)
+STORAGE_PRESIGNED_EXPIRY = env_int("STORAGE_PRESIGNED_EXPIRY", 300, minimum=1, maximum=7 * 24 * 3600)
 WHITENOISE_USE_FINDERS = DEBUG
 WHITENOISE_AUTOREFRESH = DEBUG
 

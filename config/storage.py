@@ -150,8 +150,9 @@ def storage_fetch(storage, name: str, destination: Path) -> int:
 
 
 def storage_url_for_download(storage, name: str, *, filename: str, as_attachment: bool,
-                             content_type: str) -> str | None:
-    """A short-lived presigned URL for object storage (None for local files)."""
+                             content_type: str, expire: int) -> str | None:
+    """A presigned GET URL of the object, valid `expire` seconds, whose response carries our download
+    name and type (None for local files). The storage answers Range on it itself."""
     if not storage_is_s3(storage):
         return None
     from django.utils.http import content_disposition_header
@@ -159,4 +160,4 @@ def storage_url_for_download(storage, name: str, *, filename: str, as_attachment
     return storage.url(name, parameters={
         "ResponseContentDisposition": content_disposition_header(as_attachment, filename),
         "ResponseContentType": content_type,
-    })
+    }, expire=expire)

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import psycopg
 from channels.db import database_sync_to_async
 from django.contrib.auth import get_user_model
 from django.db import connection
@@ -101,8 +102,12 @@ def _snapshot_query(one_job: bool) -> str:
 def _snapshots_sql(*, user_id, job_id) -> list[dict[str, Any]]:
     one_job = job_id is not None
     params = [job_id if one_job else list(RenderJob.ACTIVE_STATUSES), user_id]
-    with connection.cursor() as cursor:
-        cursor.execute(_snapshot_query(one_job), params)
+    connection.ensure_connection()
+    # A server-binding cursor and a prepared statement: PostgreSQL parses and plans the query once per
+    # connection, and nothing here quotes the parameters into the long query text on every connect
+    # (Django's cursors bind on the client side).
+    with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
+        cursor.execute(_snapshot_query(one_job), params, prepare=True)
         rows = cursor.fetchall()
     if not rows:
         raise UserInactive

@@ -18,7 +18,7 @@ import pytest
 from django.db import close_old_connections
 from rest_framework.authtoken.models import Token
 from websockets.asyncio.client import connect
-from websockets.exceptions import ConnectionClosed
+from websockets.exceptions import ConnectionClosed, InvalidHandshake
 
 from jobs.models import JobEvent, RenderJob
 from projects.tus.models import ResumableUpload
@@ -47,8 +47,8 @@ class Cluster:
                            RENDER_INPUT_CACHE_DIR=str(home / "cache"), REALTIME_MAX_SOCKETS_PER_USER="2000",
                            REALTIME_TICKET_TTL="900", WEB_STOP_GRACE="10", **extra)
 
-    def web(self, name: str) -> tuple[ManagedProcess, str]:
-        proc, url = start_daphne(self._env(name), self.logs)
+    def web(self, name: str, **extra: str) -> tuple[ManagedProcess, str]:
+        proc, url = start_daphne(self._env(name, **extra), self.logs)
         self.procs.append(proc)
         return proc, url
 
@@ -169,7 +169,7 @@ def test_upload_render_and_download_while_web_and_worker_processes_come_and_go(c
     async def follow() -> tuple[list[dict], list[dict], int | None]:
         ticket = httpx.post(f"{url_b}/api/realtime/ticket", headers=headers, timeout=10).json()["ticket"]
         ws = await connect(f"{url_b.replace('http://', 'ws://')}/ws/jobs/{job_id}?token={ticket}", origin=url_b,
-                           proxy=None)
+                           proxy=None, max_queue=None)
         ws_messages: list[dict] = [json.loads(await ws.recv())]
         sse_lines: list[str] = []
         async with httpx.AsyncClient(headers=headers, timeout=60) as http:
@@ -202,8 +202,10 @@ def test_upload_render_and_download_while_web_and_worker_processes_come_and_go(c
         frames = _sse_frames(sse_lines)
         last_id = frames[-1]["id"]
         ticket = httpx.post(f"{url_a}/api/realtime/ticket", headers=headers, timeout=10).json()["ticket"]
+        # Read only after the SSE stream ends: an unbounded queue, or websockets stops reading the socket at 16
+        # unread events and its keepalive ping times out (1011) when the render is slow.
         ws = await connect(f"{url_a.replace('http://', 'ws://')}/ws/jobs/{job_id}?token={ticket}", origin=url_a,
-                           proxy=None)
+                           proxy=None, max_queue=None)
         resumed_ws = [json.loads(await ws.recv())]
         async with httpx.AsyncClient(headers={**headers, "Last-Event-ID": last_id}, timeout=180) as http:
             async with http.stream("GET", f"{url_a}/api/jobs/{job_id}/events") as stream:
@@ -253,61 +255,96 @@ def test_upload_render_and_download_while_web_and_worker_processes_come_and_go(c
 
 # The issue's figure; CUTLINE_E2E_MOVE_SOCKETS lowers it on a machine shared with other work.
 SOCKETS = int(os.environ.get("CUTLINE_E2E_MOVE_SOCKETS", "1000"))
+# The issue's bound: from the stop signal to the last socket connected (and given its snapshot) elsewhere.
+MOVE_SECONDS = 15.0
 
 
-@pytest.mark.timeout(900)
-def test_a_thousand_sockets_move_off_a_stopped_web_process_and_all_reconnect(cluster, owner):
+def _backoff_delay(attempt: int) -> float:
+    """live.js's `backoffDelay` in seconds: 1 s doubling to 30 s, each with ±20 % jitter, as a browser waits."""
+    import random
+
+    ceiling = min(30.0, 2.0 ** min(attempt, 16))
+    return min(30.0, max(1.0, ceiling * (0.8 + 0.4 * random.random())))
+
+
+@pytest.mark.timeout(600)
+def test_a_thousand_sockets_moved_off_a_stopped_web_process_are_all_connected_to_the_other_within_15_s(
+        cluster, owner):
     from tests.factories import RenderJobFactory
 
-    _, url_a = cluster.web("web-a")
-    web_b, url_b = cluster.web("web-b")
+    # The web processes keep their database connection pool, as in production (service_env turns it off
+    # for short-lived helpers); without it every socket's snapshot opened a new PostgreSQL connection.
+    web_a, url_a = cluster.web("web-a", DATABASE_POOL="1")
+    web_b, url_b = cluster.web("web-b", DATABASE_POOL="1")
     job = RenderJobFactory(owner=owner, project__owner=owner)
     headers = {"Authorization": f"Token {Token.objects.create(user=owner).key}"}
 
-    async def scenario() -> tuple[list[int | None], float, int]:
+    async def scenario() -> tuple[list[int | None], list[float], float, list[int]]:
         async with httpx.AsyncClient(headers=headers, timeout=30) as http:
             ticket_b = (await http.post(f"{url_b}/api/realtime/ticket")).json()["ticket"]
             ticket_a = (await http.post(f"{url_a}/api/realtime/ticket")).json()["ticket"]
-        gate, rejoin = asyncio.Semaphore(20), asyncio.Semaphore(100)
-        moved = asyncio.Event()
+        gate = asyncio.Semaphore(50)
+        everyone_moved = asyncio.Event()
         arrived: list[float] = []
         codes: list[int | None] = []
+        attempts: list[int] = []
         opened = 0
+
+        async def open_socket(base: str, ticket: str):
+            ws = await connect(f"{base.replace('http://', 'ws://')}/ws/jobs/{job.id}?token={ticket}",
+                               origin=base, proxy=None, open_timeout=60, ping_interval=None, compression=None)
+            first = json.loads(await asyncio.wait_for(ws.recv(), 60))
+            assert first["type"] == "job.snapshot", first
+            return ws
 
         async def client() -> None:
             nonlocal opened
-            async with gate:
-                ws = await connect(f"{url_b.replace('http://', 'ws://')}/ws/jobs/{job.id}?token={ticket_b}",
-                                   origin=url_b, proxy=None, open_timeout=120)
-                assert json.loads(await asyncio.wait_for(ws.recv(), 60))["type"] == "job.snapshot"
+            async with gate:  # opening the first 1,000 is not what is measured: no need to storm web B
+                ws = await open_socket(url_b, ticket_b)
             opened += 1
             try:
                 await ws.recv()
             except ConnectionClosed as closed:
                 codes.append(closed.rcvd.code if closed.rcvd else None)
-            await moved.wait()
-            async with rejoin:  # browsers spread their reconnects with a random delay; this bounds the burst
-                ws = await connect(f"{url_a.replace('http://', 'ws://')}/ws/jobs/{job.id}?token={ticket_a}",
-                                   origin=url_a, proxy=None, open_timeout=120)
-                assert json.loads(await asyncio.wait_for(ws.recv(), 60))["type"] == "job.snapshot"
+            # What a browser does on a close (live.js): wait a jittered backoff, reconnect, back off again on
+            # failure. All of them at once: no semaphore spreads this burst.
+            attempt = 0
+            while True:
+                await asyncio.sleep(_backoff_delay(attempt))
+                attempt += 1
+                try:
+                    ws = await open_socket(url_a, ticket_a)
+                    break
+                except (OSError, TimeoutError, ConnectionClosed, InvalidHandshake):
+                    continue
             arrived.append(time.monotonic())
+            attempts.append(attempt)
+            if len(arrived) == SOCKETS:
+                everyone_moved.set()
+            await everyone_moved.wait()  # stay connected until every socket has moved, as pages would
             await ws.close()
 
         tasks = [asyncio.ensure_future(client()) for _ in range(SOCKETS)]
         started = time.monotonic()
         while opened < SOCKETS:
             await asyncio.sleep(0.1)
-            if any(t.done() and t.exception() for t in tasks):
-                break
+            failed = [t for t in tasks if t.done() and t.exception()]
+            if failed:
+                raise failed[0].exception()
         print(f"\n{opened} sockets opened on web B in {time.monotonic() - started:.1f} s")
         stopped_at = time.monotonic()
         os.kill(web_b.pid, signal.SIGTERM)
-        moved.set()
-        await asyncio.gather(*tasks)
-        return codes, max(arrived) - stopped_at, len(arrived)
+        await asyncio.wait_for(asyncio.gather(*tasks), 300)
+        return codes, [at - stopped_at for at in arrived], time.monotonic() - stopped_at, attempts
 
-    codes, took, count = asyncio.run(scenario())
-    # The time is reported, not asserted (CPU is shared in CI); `bench_realtime` is where speed is judged.
-    print(f"\n{count} sockets moved to web A in {took:.1f} s (target: 15 s)")
-    assert count == SOCKETS
+    codes, arrivals, _, attempts = asyncio.run(scenario())
+    took = max(arrivals)
+    print(f"\n{len(arrivals)} sockets moved to web A in {took:.1f} s (median {sorted(arrivals)[len(arrivals) // 2]:.1f}"
+          f" s, {sum(a > 1 for a in attempts)} needed more than one attempt; bound {MOVE_SECONDS:.0f} s)")
     assert set(codes) == {1012}
+    assert len(arrivals) == SOCKETS
+    assert took <= MOVE_SECONDS, f"the last of {SOCKETS} sockets reconnected after {took:.1f} s"
+    # Slots taken and released in a storm, on both sides, without an exception logged.
+    web_b.popen.wait(timeout=15)
+    for web in (web_a, web_b):
+        assert "Traceback" not in web.log(), web.log()[-3000:]
