@@ -46,6 +46,8 @@ from channels.consumer import get_handler_name
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.core.management.base import BaseCommand, CommandError
 
+from jobs.render.procs import process_info, process_rss_kib
+
 BASE_DIR = Path(__file__).resolve().parents[3]
 
 
@@ -109,24 +111,13 @@ def _apply_gc_settings() -> None:
 
 
 def _rss_kb(pid: int) -> int | None:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    except OSError:
-        return None
-    return None
+    return process_rss_kib(pid)
 
 
 def _cpu_seconds(pid: int | None) -> float | None:
     """User + system CPU time the process has used so far."""
-    if not pid:
-        return None
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return None
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    info = process_info(pid) if pid else None
+    return info.cpu_seconds if info else None
 
 
 def _free_port() -> int:
