@@ -6,13 +6,19 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 
 from jobs.render.procs import descendants, process_cmdline, process_info, process_rss_kib, process_table
 from jobs.tasks import encoders_kill
 
 
 def sleeper(*args: str) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)", *args], start_new_session=True)
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)", *args], start_new_session=True)
+    # Popen returns once exec began; the kernel fills in the new command line a moment later.
+    deadline = time.monotonic() + 10
+    while not process_cmdline(child.pid) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return child
 
 
 def test_a_child_reads_as_what_it_is():
