@@ -36,6 +36,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -49,6 +50,7 @@ from django.core.management.base import BaseCommand, CommandError
 from jobs.render.procs import process_info, process_rss_kib
 
 BASE_DIR = Path(__file__).resolve().parents[3]
+HEARTBEAT_INTERVAL = 10.0  # seconds; well under RENDER_HEARTBEAT_TIMEOUT (60 s by default)
 
 
 # --- The floor: bare Channels, for comparison only ------------------------------------------------------
@@ -63,6 +65,8 @@ class FloorConsumer(AsyncJsonWebsocketConsumer):
     """
 
     async def dispatch(self, message):
+        if os.environ.get("BENCH_FLOOR_DISPATCH") == "stock":  # the old, unfair floor, to compare against
+            return await super().dispatch(message)
         handler = getattr(self, get_handler_name(message), None)
         if handler is None:
             raise ValueError(f"No handler for message type {message['type']}")
@@ -249,12 +253,42 @@ class Command(BaseCommand):
 
     # --- one run ----------------------------------------------------------------------------------------
     def _run(self, name: str, base_url: str, ws_prefix: str, options, *, server_pid: int | None) -> RunResult:
+        self._remove_leftovers()
         jobs = self._create_jobs(options["jobs"])
+        stop = threading.Event()
+        beating = threading.Thread(target=self._heartbeat, args=([job_id for job_id, _ in jobs], stop), daemon=True)
+        beating.start()
         try:
             self.stdout.write(f"[{name}] {options['sockets']} sockets over {len(jobs)} jobs at {base_url}")
             return asyncio.run(self._run_async(name, base_url, ws_prefix, jobs, options, server_pid))
         finally:
+            stop.set()
+            beating.join()
             self._remove_jobs(jobs)
+
+    @staticmethod
+    def _heartbeat(job_ids: list[str], stop: threading.Event) -> None:
+        """Keep the run's RUNNING jobs' heartbeats fresh, as a worker would: a run longer than
+        RENDER_HEARTBEAT_TIMEOUT must not have them taken for lost and re-queued by a sweeper meanwhile."""
+        from django.db import connection
+
+        from jobs import services
+
+        try:
+            while not stop.wait(HEARTBEAT_INTERVAL):
+                for job_id in job_ids:
+                    services.job_heartbeat(job_id=job_id, attempt=1)
+        finally:
+            connection.close()
+
+    def _remove_leftovers(self) -> None:
+        """Users (and their jobs) an earlier run left when it was killed before its own clean-up."""
+        from django.contrib.auth import get_user_model
+
+        stale = get_user_model().objects.filter(username__startswith="bench-", render_jobs__worker_name="bench")
+        deleted, _ = get_user_model().objects.filter(pk__in=stale.values("pk")).delete()
+        if deleted:
+            self.stdout.write(f"removed what an earlier, interrupted run left ({deleted} rows)")
 
     def _remove_jobs(self, jobs: list[tuple[str, int]]) -> None:
         """Delete what the run created (its users, and with them their projects, jobs and events).
