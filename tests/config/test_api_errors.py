@@ -124,6 +124,8 @@ def test_database_down_answers_503_json_for_the_api_and_the_stream(process_logs,
 @pytest.mark.django_db(transaction=True)
 def test_database_down_answers_503_before_the_pool_timeout_with_the_pool_on(process_logs, owner):
     """The pool retries in the background and used to let each request wait its whole timeout first."""
+    import uuid
+
     import httpx
     from rest_framework.authtoken.models import Token
 
@@ -139,6 +141,8 @@ def test_database_down_answers_503_before_the_pool_timeout_with_the_pool_on(proc
         for _ in range(3):  # the first request of the process, then while the failure is remembered
             api = httpx.get(f"{base}/api/projects/", headers=headers, timeout=20)
             assert api.status_code == 503 and api.json()["code"] == "DATABASE_UNAVAILABLE"
+        stream = httpx.get(f"{base}/api/jobs/{uuid.uuid4()}/events", headers=headers, timeout=20)
+        assert stream.status_code == 503 and stream.json()["code"] == "DATABASE_UNAVAILABLE"
         time.sleep(2.5)  # past the remembered failure: the next request tries the database again itself
         again = httpx.get(f"{base}/api/projects/", headers=headers, timeout=20)
         assert again.status_code == 503 and again.json()["code"] == "DATABASE_UNAVAILABLE"
