@@ -1,8 +1,9 @@
 """Pictures of an asset for people: a poster thumbnail and, for video, a filmstrip sprite for the timeline.
 
-Both come from the ffmpeg bundled with imageio-ffmpeg, opening the upload with the same locked-down
-input options as the probe. The thumbnail also proves the file decodes: a video whose first picture
-cannot be decoded is refused at upload rather than failing a render later.
+Both come from the configured ffmpeg (config/tools.py; by default the one bundled with imageio-ffmpeg),
+opening the upload with the same locked-down input options as the probe. The thumbnail also proves the
+file decodes: a video whose first picture cannot be decoded is refused at upload rather than failing a
+render later.
 """
 
 from __future__ import annotations
