@@ -4,22 +4,40 @@ that settings alone cannot prove. Each names the setting to fix; none prints a p
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
 from django.conf import settings
 from django.core.checks import Error, Warning, register
 
+from config.tools import ffmpeg_exe, ffprobe_exe
+
 
 @register("cutline")
 def ffprobe_present(app_configs=None, **kwargs) -> list:
-    path = str(settings.MEDIA_FFPROBE_PATH)
+    path = ffprobe_exe()
     if Path(path).is_file() and os.access(path, os.X_OK):
         return []
     return [Error(
         "ffprobe was not found or is not executable, so uploads cannot be probed.",
         hint="Install ffmpeg (Debian: apt-get install ffmpeg) or set MEDIA_FFPROBE_PATH.",
         id="cutline.E001",
+    )]
+
+
+@register("cutline")
+def ffmpeg_present(app_configs=None, **kwargs) -> list:
+    try:
+        path = ffmpeg_exe()
+    except RuntimeError:  # imageio-ffmpeg found no binary
+        path = ""
+    if path and shutil.which(path):
+        return []
+    return [Error(
+        "ffmpeg was not found or is not executable, so previews and renders cannot run.",
+        hint="Reinstall imageio-ffmpeg (it bundles ffmpeg) or set FFMPEG_PATH.",
+        id="cutline.E004",
     )]
 
 

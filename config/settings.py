@@ -100,6 +100,8 @@ if _db["ENGINE"] == "django.db.backends.postgresql":
             "max_size": env_int("DATABASE_POOL_MAX", 10, minimum=1),
             "timeout": env_float("DATABASE_POOL_TIMEOUT", 10.0, minimum=0.1),
         }
+        # The same backend with a pool that answers "database down" at once, not after that timeout.
+        _db["ENGINE"] = "config.postgres"
 elif _db["ENGINE"] == "django.db.backends.sqlite3":
     # The zero-setup default: web and worker write concurrently, so use WAL and take the write lock
     # at BEGIN rather than failing mid-transaction with "database is locked".
@@ -280,6 +282,8 @@ WHITENOISE_AUTOREFRESH = DEBUG
 MEDIA_MAX_UPLOAD_MB = env_int("MEDIA_MAX_UPLOAD_MB", 500, minimum=1)
 MEDIA_PROBE_TIMEOUT = env_float("MEDIA_PROBE_TIMEOUT", 30.0, minimum=1.0)
 MEDIA_FFPROBE_PATH = env_str("MEDIA_FFPROBE_PATH", shutil.which("ffprobe") or "/usr/bin/ffprobe")
+# The ffmpeg for previews and renders; empty: the static build bundled with imageio-ffmpeg (config/tools.py).
+FFMPEG_PATH = env_str("FFMPEG_PATH", "")
 MEDIA_FILMSTRIP_FRAMES = env_int("MEDIA_FILMSTRIP_FRAMES", 10, minimum=1, maximum=50)
 # Resumable (tus) uploads: the most one PATCH may carry, and how long an untouched unfinished upload is kept.
 UPLOAD_MAX_CHUNK_MB = env_int("UPLOAD_MAX_CHUNK_MB", 8, minimum=1, maximum=64)

@@ -6,7 +6,17 @@ neither has to import the other for a date format or a path.
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
+
+
+def is_uuid(value: object) -> bool:
+    """True for a string the API would take as an object id (any form `uuid.UUID` reads)."""
+    try:
+        uuid.UUID(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError, AttributeError):
+        return False
+    return True
 
 
 def iso(moment: datetime | None) -> str | None:

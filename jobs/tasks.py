@@ -11,6 +11,7 @@ from pathlib import Path
 from django.conf import settings
 from django.db import connections
 
+from jobs.render.procs import process_cmdline, process_table, process_uid
 from jobs.services.run import job_render, work_dir_for  # noqa: F401  (work_dir_for: kept importable here)
 
 logger = logging.getLogger(__name__)
@@ -48,20 +49,15 @@ def encoders_kill(work_dir: Path) -> list[int]:
     """
     needle = str(work_dir).encode()
     killed: list[int] = []
-    proc = Path("/proc")
-    if not proc.is_dir():
-        return killed
     me, uid = os.getpid(), os.getuid()
-    for entry in proc.iterdir():
-        if not entry.name.isdigit() or int(entry.name) == me:
+    for info in process_table():
+        if info.pid == me or process_uid(info.pid) != uid or needle not in process_cmdline(info.pid):
             continue
         try:
-            if entry.stat().st_uid != uid or needle not in (entry / "cmdline").read_bytes():
-                continue
-            os.kill(int(entry.name), signal.SIGKILL)
-            killed.append(int(entry.name))
-        except (OSError, ProcessLookupError):
+            os.kill(info.pid, signal.SIGKILL)
+        except OSError:
             continue
+        killed.append(info.pid)
     if killed:
         logger.warning("killed leftover encoder processes %s of %s", killed, work_dir.name)
     return killed

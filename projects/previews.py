@@ -1,8 +1,9 @@
 """Pictures of an asset for people: a poster thumbnail and, for video, a filmstrip sprite for the timeline.
 
-Both come from the ffmpeg bundled with imageio-ffmpeg, opening the upload with the same locked-down
-input options as the probe. The thumbnail also proves the file decodes: a video whose first picture
-cannot be decoded is refused at upload rather than failing a render later.
+Both come from the configured ffmpeg (config/tools.py; by default the one bundled with imageio-ffmpeg),
+opening the upload with the same locked-down input options as the probe. The thumbnail also proves the
+file decodes: a video whose first picture cannot be decoded is refused at upload rather than failing a
+render later.
 """
 
 from __future__ import annotations
@@ -14,9 +15,10 @@ from pathlib import Path
 
 from django.conf import settings
 
+from config.even import even_round
+from config.tools import ffmpeg_exe
 from projects.errors import MediaUnreadable
 from projects.probe import MediaProbe, ffmpeg_input_args, neutral_path
-from projects.sample_media import ffmpeg_exe
 
 logger = logging.getLogger(__name__)
 
@@ -30,10 +32,6 @@ class Previews:
     thumbnail: Path
     filmstrip: Path | None
     filmstrip_frames: int
-
-
-def _even(value: float) -> int:
-    return max(2, round(value / 2) * 2)
 
 
 def _ffmpeg(args: list[str], what: str) -> bool:
@@ -78,7 +76,7 @@ def _filmstrip(link: Path, probe: MediaProbe, out: Path, frames: int) -> bool:
     instead of decoding the whole file.
     """
     duration = probe.duration or 0.0
-    height = _even(FILMSTRIP_FRAME_WIDTH * (probe.height or 9) / (probe.width or 16))
+    height = even_round(FILMSTRIP_FRAME_WIDTH * (probe.height or 9) / (probe.width or 16))
     args: list[str] = []
     chains = []
     for index in range(frames):
@@ -120,7 +118,7 @@ def proxy_make(source: Path, probe: MediaProbe, out: Path) -> bool:
 
     A function of its own (the caller stores the file), so where files live can change around it.
     """
-    height = _even(min(PROXY_MAX_HEIGHT, probe.height or PROXY_MAX_HEIGHT))
+    height = even_round(min(PROXY_MAX_HEIGHT, probe.height or PROXY_MAX_HEIGHT))
     with neutral_path(source) as link:
         args = [ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-nostdin", "-y", *ffmpeg_input_args(link),
                 "-map", "0:v:0", "-map", "0:a:0?", "-vf", f"scale=-2:{height},format=yuv420p",

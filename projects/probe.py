@@ -26,6 +26,7 @@ from typing import Any
 
 from django.conf import settings
 
+from config.tools import ffprobe_exe
 from projects.errors import MediaUnreadable, ProbeUnavailable
 
 logger = logging.getLogger(__name__)
@@ -126,7 +127,7 @@ def ffmpeg_input_args(link: Path) -> list[str]:
 
 
 def _run_ffprobe(link: Path) -> dict[str, Any]:
-    args = [settings.MEDIA_FFPROBE_PATH, "-v", "error", "-hide_banner", "-print_format", "json",
+    args = [ffprobe_exe(), "-v", "error", "-hide_banner", "-print_format", "json",
             "-show_format", "-show_streams", "-protocol_whitelist", "file", "-format_whitelist", FORMAT_WHITELIST,
             f"file:{link}"]
     try:
@@ -137,7 +138,7 @@ def _run_ffprobe(link: Path) -> dict[str, Any]:
             f"Examining the file took longer than {settings.MEDIA_PROBE_TIMEOUT:g} s; it is not media we can use."
         ) from None
     except OSError:
-        logger.exception("cannot run ffprobe at %s", settings.MEDIA_FFPROBE_PATH)
+        logger.exception("cannot run ffprobe at %s", ffprobe_exe())
         raise ProbeUnavailable() from None
     if done.returncode != 0:
         # ffprobe's own words name the temporary path; they go to the log, never to the person.

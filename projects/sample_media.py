@@ -8,11 +8,7 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-import imageio_ffmpeg
-
-
-def ffmpeg_exe() -> str:
-    return imageio_ffmpeg.get_ffmpeg_exe()
+from config.tools import ffmpeg_exe
 
 
 def _run(args: list[str]) -> None:

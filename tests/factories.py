@@ -8,6 +8,7 @@ from pathlib import Path
 
 import factory
 from django.contrib.auth import get_user_model
+from django.utils import timezone
 
 from projects import sample_media
 from projects.models import MediaAsset, Project
@@ -39,10 +40,14 @@ class ProjectFactory(factory.django.DjangoModelFactory):
 
 
 class RenderJobFactory(factory.django.DjangoModelFactory):
-    """A job row as `render_submit` would create it; tests of the real flow should call the service instead."""
+    """A job as `render_submit` creates it: the row, and its first event (seq 1) recorded by the same code
+    (`record_first_event`: stored, published, handed to webhooks). It is not enqueued; tests of the real
+    flow call the service instead. Fields given to the factory (a status, a progress) are on the row before
+    that first event is built, so the event describes the job as given."""
 
     class Meta:
         model = "jobs.RenderJob"
+        skip_postgeneration_save = True
 
     project = factory.SubFactory(ProjectFactory)
     owner = factory.LazyAttribute(lambda job: job.project.owner)
@@ -51,6 +56,15 @@ class RenderJobFactory(factory.django.DjangoModelFactory):
     output_width = 640
     output_height = 360
     output_fps = 30.0
+    message = "Waiting for a worker"
+    queued_at = factory.LazyFunction(timezone.now)
+
+    @factory.post_generation
+    def first_event(job, create, extracted, **kwargs):
+        if create:
+            from jobs.services.transitions import record_first_event
+
+            record_first_event(job)
 
 
 # --- real media assets ---------------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
+from config.even import even_floor, even_round
 from jobs.render import motion
 from jobs.render.errors import MediaMissing, MediaUnreadable
 from jobs.render.formats import format_get
@@ -30,14 +31,6 @@ def _num(value: Any, default: float) -> float:
     return result if math.isfinite(result) else default
 
 
-def _even_floor(value: float) -> int:
-    return math.floor(value / 2) * 2
-
-
-def _even_round(value: float) -> int:
-    return max(2, round(value / 2) * 2)
-
-
 def place(fit: str, source: tuple[int | None, int | None], canvas: tuple[int, int]) -> tuple[int, int, int, int]:
     """(x, y, width, height) of a picture of `source` size fitted into `canvas`; even numbers throughout."""
     canvas_w, canvas_h = canvas
@@ -46,13 +39,13 @@ def place(fit: str, source: tuple[int | None, int | None], canvas: tuple[int, in
         return 0, 0, canvas_w, canvas_h
     if fit == "cover":
         scale = max(canvas_w / src_w, canvas_h / src_h)
-        width = max(canvas_w, _even_round(src_w * scale))
-        height = max(canvas_h, _even_round(src_h * scale))
+        width = max(canvas_w, even_round(src_w * scale))
+        height = max(canvas_h, even_round(src_h * scale))
     else:  # contain
         scale = min(canvas_w / src_w, canvas_h / src_h)
-        width = min(canvas_w, _even_round(src_w * scale))
-        height = min(canvas_h, _even_round(src_h * scale))
-    return _even_floor((canvas_w - width) / 2), _even_floor((canvas_h - height) / 2), width, height
+        width = min(canvas_w, even_round(src_w * scale))
+        height = min(canvas_h, even_round(src_h * scale))
+    return even_floor((canvas_w - width) / 2, None), even_floor((canvas_h - height) / 2, None), width, height
 
 
 def _where(clip: dict[str, Any], track: dict[str, Any]) -> str:
@@ -237,8 +230,8 @@ class _Compiler:
         if keys or rotation % 360 or opacity < 1.0:
             self.animate(layer, fw, fh, cx, cy, scale, rotation, opacity, keys)
             return
-        width, height = _even_round(fw * scale), _even_round(fh * scale)
-        x, y = _even_floor(round_half_up(cx - width / 2)), _even_floor(round_half_up(cy - height / 2))
+        width, height = even_round(fw * scale), even_round(fh * scale)
+        x, y = even_floor(round_half_up(cx - width / 2), None), even_floor(round_half_up(cy - height / 2), None)
         layer.x, layer.y, layer.width, layer.height = x, y, width, height
         self.crop_to_canvas(layer)
 
@@ -258,7 +251,7 @@ class _Compiler:
         cut = f"crop=w=iw*{fw!r}:h=ih*{fh!r}:x=iw*{fx!r}:y=ih*{fy!r}:exact=1"
         layer.pre_filter = ",".join(f for f in (layer.pre_filter, cut) if f)
         layer.x, layer.y = layer.x + x0, layer.y + y0
-        layer.width, layer.height = _even_round(x1 - x0), _even_round(y1 - y0)
+        layer.width, layer.height = even_round(x1 - x0), even_round(y1 - y0)
 
     def animate(self, layer: Layer, fw: int, fh: int, cx: float, cy: float, scale: float, rotation: float,
                 opacity: float, keys: dict[str, list[list]]) -> None:

@@ -23,10 +23,11 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from config.even import even_round
+from config.tools import ffmpeg_exe
 from jobs.render import motion
 from jobs.render.errors import MediaUnreadable, RenderFailed
 from jobs.render.formats import OutputFormat, format_encode_args, format_get, format_pix_fmt, format_video_tail
-from jobs.render.media import ffmpeg_exe
 from jobs.render.plan import Layer, RenderPlan
 from jobs.render.procs import ChildProcess
 from jobs.render.progress import RenderMonitor
@@ -169,8 +170,8 @@ class FilterGraph:
             steps.append(f"scale=w='max(2,2*floor({layer.base_w}*({factor})/2+0.5))'"
                          f":h='max(2,2*floor({layer.base_h}*({factor})/2+0.5))':eval=frame:flags=bilinear")
         elif layer.scale != 1.0:
-            width = motion.even(layer.base_w * min(layer.scale, layer.scale_cap))
-            height = motion.even(layer.base_h * min(layer.scale, layer.scale_cap))
+            width = even_round(layer.base_w * min(layer.scale, layer.scale_cap))
+            height = even_round(layer.base_h * min(layer.scale, layer.scale_cap))
             steps.append(f"scale={width}:{height}:flags=bilinear")
         turning = bool(layer.rotation % 360) or bool((layer.keys or {}).get("rotation"))
         if layer.box_w and not turning:

@@ -2,21 +2,24 @@
 
 The upload probe already ran, but files can vanish or rot between upload and render; finding that out
 here gives an error naming the clip instead of an encoder failure halfway through. The checks run in
-parallel (a few tens of milliseconds in all) under a timeout, with only the `file` protocol allowed.
+parallel under a timeout, with only the `file` protocol allowed, and read ffprobe's JSON (exact rates such
+as 30000/1001, stream kinds, pixel formats) rather than ffmpeg's human-readable banner. Debian's dynamically
+linked ffprobe starts slower than the static ffmpeg: 298 ms against 69 ms for three inputs on a loaded
+2-core machine (load 12), a fixed cost per render.
 """
 
 from __future__ import annotations
 
+import json
 import logging
-import re
+import math
 import subprocess
 from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-import imageio_ffmpeg
-
+from config.tools import ffprobe_exe
 from jobs.render.errors import MediaMissing, MediaUnreadable
 from jobs.render.plan import MediaFacts
 from jobs.render.values import AssetSource
@@ -25,10 +28,6 @@ logger = logging.getLogger(__name__)
 
 PROBE_TIMEOUT = 30.0
 _ALPHA_FORMATS = ("rgba", "bgra", "argb", "abgr", "ya8", "ya16", "yuva", "gbrap", "pal8", "la")
-
-
-def ffmpeg_exe() -> str:
-    return imageio_ffmpeg.get_ffmpeg_exe()
 
 
 def clips_using(timeline: dict[str, Any], asset_id: str) -> list[str]:
@@ -52,49 +51,65 @@ def used_asset_ids(timeline: dict[str, Any]) -> list[str]:
     return list(seen)
 
 
-_DURATION = re.compile(r"Duration: (\d+):(\d+):(\d+(?:\.\d+)?)")
-_STREAM = re.compile(r"^\s*Stream #0:\d+.*?: (Video|Audio): (.*)$", re.MULTILINE)
-_VIDEO = re.compile(r", ([a-z0-9_]+)(?:\([^)]*\))?, (\d+)x(\d+)")
-_FPS = re.compile(r"([\d.]+) (?:fps|tbr)")
-
-
-def _report(path: Path, timeout: float) -> str | None:
-    """ffmpeg's description of an input (`ffmpeg -i FILE` with no output), or None if it would not open.
-
-    The static ffmpeg answers in ~30 ms; Debian's dynamically linked ffprobe needs ~150 ms to start.
-    """
+def _report(path: Path, timeout: float) -> dict[str, Any] | None:
+    """ffprobe's JSON description of an input (format and streams), or None if it would not open."""
     try:
         done = subprocess.run(
-            [ffmpeg_exe(), "-hide_banner", "-nostdin", "-protocol_whitelist", "file", "-i", f"file:{path}"],
+            [ffprobe_exe(), "-v", "error", "-hide_banner", "-print_format", "json", "-show_format", "-show_streams",
+             "-protocol_whitelist", "file", f"file:{path}"],
             capture_output=True, timeout=timeout, check=False, stdin=subprocess.DEVNULL, start_new_session=True,
         )
     except subprocess.TimeoutExpired:
         return None
-    text = done.stderr.decode(errors="replace")
-    return text if "Input #0" in text else None
+    if done.returncode != 0:
+        logger.info("ffprobe did not open %s: %s", path.name, done.stderr.decode(errors="replace")[-500:])
+        return None
+    try:
+        report = json.loads(done.stdout)
+    except ValueError:
+        return None
+    return report if isinstance(report, dict) else None
 
 
-def _facts(asset: AssetSource, report: str | None) -> MediaFacts | None:
+def _rate(value: Any) -> float | None:
+    """An ffprobe rate ("30000/1001", "25/1"; "0/0" when unknown) as a number."""
+    num, _, den = str(value or "").partition("/")
+    try:
+        rate = float(num) / float(den or 1)
+    except (ValueError, ZeroDivisionError):
+        return None
+    return rate if math.isfinite(rate) and rate > 0 else None
+
+
+def _number(value: Any) -> float | None:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None
+
+
+def _facts(asset: AssetSource, report: dict[str, Any] | None) -> MediaFacts | None:
     if report is None:
         return None
     video = audio = None
-    for kind, rest in _STREAM.findall(report):
-        if kind == "Video" and video is None and "(attached pic)" not in rest:
-            video = rest
-        elif kind == "Audio" and audio is None:
-            audio = rest
+    for stream in report.get("streams") or []:
+        kind = stream.get("codec_type")
+        if kind == "video" and video is None and not (stream.get("disposition") or {}).get("attached_pic"):
+            video = stream
+        elif kind == "audio" and audio is None:
+            audio = stream
     if video is None and audio is None:
         return None
-    duration = asset.duration
-    if match := _DURATION.search(report):
-        hours, minutes, seconds = match.groups()
-        duration = int(hours) * 3600 + int(minutes) * 60 + float(seconds)
+    duration = _number((report.get("format") or {}).get("duration"))
+    duration = asset.duration if duration is None else duration
     width, height, fps, pix_fmt = asset.width, asset.height, asset.fps, ""
     if video is not None:
-        if match := _VIDEO.search(video):
-            pix_fmt, width, height = match.group(1), int(match.group(2)), int(match.group(3))
-        if asset.kind != "image" and (match := _FPS.search(video)):
-            fps = float(match.group(1)) or fps
+        if video.get("width") and video.get("height"):
+            width, height = int(video["width"]), int(video["height"])
+        pix_fmt = str(video.get("pix_fmt") or "")
+        if asset.kind != "image":
+            fps = _rate(video.get("avg_frame_rate")) or _rate(video.get("r_frame_rate")) or fps
     return MediaFacts(
         has_video=video is not None, has_audio=audio is not None, duration=duration, fps=fps,
         width=width, height=height, alpha=asset.kind == "image" and pix_fmt.startswith(_ALPHA_FORMATS),
@@ -118,7 +133,7 @@ def media_check(timeline: dict[str, Any], assets: Mapping[str, AssetSource], *,
     for asset_id in wanted:
         result = _facts(assets[asset_id], probed[asset_id])
         if result is None:
-            logger.warning("asset %s did not open: %s", asset_id, (probed[asset_id] or "")[-500:])
+            logger.warning("asset %s did not open (ffprobe found no audio or video in it)", asset_id)
             where = ", ".join(clips_using(timeline, asset_id)) or "a clip"
             raise MediaUnreadable(f"{where}: the media file cannot be read.")
         facts[asset_id] = result

@@ -16,6 +16,8 @@ import itertools
 import math
 from dataclasses import dataclass
 
+from config.even import even_round
+
 # How far a zoom_in transition scales: from half size in, to one and a half out.
 ZOOM_FROM = 0.5
 # A picture is never drawn larger than this many frame widths/heights: anything beyond is off-screen, and
@@ -44,10 +46,6 @@ FADING = ("fade", "crossfade", "dissolve", "zoom_in", "")
 def round_half_up(value: float) -> int:
     """floor(x + 0.5): ffmpeg's expressions and Python must round alike (Python's round() is to even)."""
     return math.floor(value + 0.5)
-
-
-def even(value: float) -> int:
-    return max(2, 2 * round_half_up(value / 2))
 
 
 def curve_value(points: list[list], frame: float) -> float:
@@ -119,7 +117,7 @@ def layer_state(layer, frame: int, canvas: tuple[int, int]) -> LayerState:
     local = frame - layer.start
     canvas_w, canvas_h = canvas
     factor = scale_factor(layer, local)
-    width, height = even(layer.base_w * factor), even(layer.base_h * factor)
+    width, height = even_round(layer.base_w * factor), even_round(layer.base_h * factor)
     rotation = layer_value(layer, "rotation", local)
     box_w, box_h = (layer.box_w, layer.box_h) if layer.box_w else (width, height)
     opacity = max(0.0, min(1.0, layer_value(layer, "opacity", local)))

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from django.conf import settings
 
+from config.tools import ffmpeg_exe
 from jobs.render.errors import MediaUnreadable, RenderFailed
 from jobs.render.plan import RenderPlan
 from jobs.render.procs import ChildProcess
@@ -34,6 +35,7 @@ def render_with_moviepy(plan: RenderPlan, out_path: Path, poster_path: Path, wor
     # moviepy.config runs `ffplay` once at import to see whether previews are possible (~0.1 s of CPU on
     # every render); the compositor never previews, so point it at a no-op program.
     env.setdefault("FFPLAY_BINARY", shutil.which("true") or "/bin/true")
+    env["FFMPEG_BINARY"] = ffmpeg_exe()  # moviepy.config reads it: the compositor runs the configured ffmpeg
     monitor.encode_started()
     monitor.encode_progress(0.0, f"Encoding frame 0 of {plan.frames}")
     child = ChildProcess(

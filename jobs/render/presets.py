@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from config.even import even_floor
 from jobs.render.errors import RenderFailed
 from jobs.render.plan import AUDIO_BITRATE, SAMPLE_RATE
 
@@ -39,11 +40,6 @@ def preset_get(name: str) -> Preset:
         raise RenderFailed(f"Unknown preset {name!r}; use one of {', '.join(PRESETS)}.") from None
 
 
-def _even(value: float) -> int:
-    """H.264 in yuv420p needs even sizes: round down to even, never below 2."""
-    return max(2, int(value) // 2 * 2)
-
-
 def preset_output(preset: str, timeline: dict[str, Any]) -> tuple[int, int, float]:
     """(width, height, fps) a render of `timeline` with `preset` produces.
 
@@ -58,10 +54,10 @@ def preset_output(preset: str, timeline: dict[str, Any]) -> tuple[int, int, floa
     fps = float(output.get("fps") or 30)
     spec = preset_get(preset)
     if spec.width is None or spec.height is None:
-        return _even(tl_width), _even(tl_height), fps
+        return even_floor(tl_width), even_floor(tl_height), fps
     box_w, box_h = preset_box(spec, portrait=tl_height > tl_width)
     scale = min(box_w / tl_width, box_h / tl_height)
-    width, height = _even(round(tl_width * scale)), _even(round(tl_height * scale))
+    width, height = even_floor(round(tl_width * scale)), even_floor(round(tl_height * scale))
     return min(width, box_w), min(height, box_h), fps
 
 

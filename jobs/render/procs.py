@@ -17,7 +17,8 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 logger = logging.getLogger(__name__)
@@ -143,6 +144,75 @@ def run_quiet(args: Sequence[str], *, timeout: float, log_path: Path) -> int:
         child.stop()
 
 
+@dataclass(frozen=True)
+class ProcessInfo:
+    """One line of the process table, from /proc/PID/stat."""
+
+    pid: int
+    name: str  # the command name (comm), at most 15 characters
+    state: str  # "R", "S", "D", "Z" (a zombie: dead, not yet reaped), ...
+    ppid: int
+    pgrp: int
+    session: int
+    cpu_seconds: float  # user + system so far
+
+    @property
+    def alive(self) -> bool:
+        return self.state != "Z"
+
+
+def process_info(pid: int) -> ProcessInfo | None:
+    """The process's /proc/PID/stat, or None if it is gone (or this is not Linux)."""
+    try:
+        raw = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    # The command name may contain spaces and parentheses: the fields after the last ')' are fixed.
+    fields = raw[raw.rfind(")") + 2 :].split()
+    return ProcessInfo(
+        pid=pid, name=raw[raw.find("(") + 1 : raw.rfind(")")], state=fields[0], ppid=int(fields[1]),
+        pgrp=int(fields[2]), session=int(fields[3]),
+        cpu_seconds=(int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK"),
+    )
+
+
+def process_table() -> Iterator[ProcessInfo]:
+    """Every process in /proc (zombies included: check `alive`); nothing where there is no /proc."""
+    try:
+        entries = list(Path("/proc").iterdir())
+    except OSError:
+        return
+    for entry in entries:
+        if entry.name.isdigit() and (info := process_info(int(entry.name))) is not None:
+            yield info
+
+
+def process_cmdline(pid: int) -> bytes:
+    """The command line, arguments separated by NUL bytes (empty if the process is gone)."""
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return b""
+
+
+def process_uid(pid: int) -> int | None:
+    try:
+        return Path(f"/proc/{pid}").stat().st_uid
+    except OSError:
+        return None
+
+
+def process_rss_kib(pid: int) -> int | None:
+    """Resident memory (VmRSS) in KiB, or None if the process is gone."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    except OSError:
+        return None
+    return None
+
+
 def _children(pid: int) -> list[int] | None:
     """Direct children from /proc/PID/task/*/children (None when the kernel does not provide it)."""
     found: list[int] = []
@@ -175,17 +245,9 @@ def descendants(pid: int) -> list[int]:
 
 def _descendants_by_scan(pid: int) -> list[int]:
     children: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        # The command name may contain spaces and parentheses: the fields after the last ')' are fixed.
-        fields = stat[stat.rfind(")") + 2 :].split()
-        if fields and fields[0] != "Z":
-            children.setdefault(int(fields[1]), []).append(int(entry.name))
+    for info in process_table():
+        if info.alive:
+            children.setdefault(info.ppid, []).append(info.pid)
     found: list[int] = []
     stack = [pid]
     while stack:

@@ -9,14 +9,13 @@ from __future__ import annotations
 import json
 import math
 import re
-import shutil
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from jobs.render.media import ffmpeg_exe
+from config.tools import ffmpeg_exe, ffprobe_exe
 
 TIMEOUT = 120
 
@@ -34,10 +33,6 @@ class StreamFacts:
     audio_codec: str | None
     sample_rate: int | None
     channels: int | None
-
-
-def ffprobe_exe() -> str:
-    return shutil.which("ffprobe") or "/usr/bin/ffprobe"
 
 
 def probe(path: Path) -> StreamFacts:

@@ -14,11 +14,12 @@ from typing import Any
 
 from django.conf import settings
 
+from config.tools import ffmpeg_exe
 from jobs.render.compiler import plan_compile
 from jobs.render.errors import RenderFailed, RenderTimeout
 from jobs.render.ffmpeg_graph import render_with_ffmpeg
 from jobs.render.formats import format_get
-from jobs.render.media import ffmpeg_exe, media_check
+from jobs.render.media import media_check
 from jobs.render.moviepy_path import render_with_moviepy
 from jobs.render.plan import RenderPlan
 from jobs.render.procs import run_quiet

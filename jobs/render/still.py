@@ -25,6 +25,8 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
+from config.even import even_floor, even_round
+from config.tools import ffmpeg_exe
 from jobs.render.compiler import plan_compile
 from jobs.render.errors import MediaUnreadable, RenderFailed, RenderTimeout
 from jobs.render.media import media_check
@@ -55,8 +57,8 @@ def still_render(timeline: dict[str, Any], assets: Mapping[str, AssetSource], *,
             raise RenderFailed("The timeline is empty: there is no frame to show.")
         o = plan.output
         frame = still_frame_index(at, o.fps, plan.frames)
-        out_w = max(MIN_WIDTH, min(MAX_WIDTH, int(width))) // 2 * 2
-        out_h = max(2, round(out_w * o.height / o.width / 2) * 2)
+        out_w = even_floor(max(MIN_WIDTH, min(MAX_WIDTH, int(width))))
+        out_h = even_round(out_w * o.height / o.width)
         picture = still_composite(plan, frame)
         image = Image.fromarray(np.ascontiguousarray(picture))
         if image.size != (out_w, out_h):
@@ -137,6 +139,7 @@ def still_composite(plan: RenderPlan, frame: int) -> np.ndarray:
     # moviepy is imported on the first still only (about half a second, once per process). Its config runs
     # `ffplay` once at import to see whether previews work; nothing here previews (as moviepy_path.py does).
     os.environ.setdefault("FFPLAY_BINARY", shutil.which("true") or "/bin/true")
+    os.environ.setdefault("FFMPEG_BINARY", ffmpeg_exe())  # the configured ffmpeg for moviepy's readers
     from jobs.render.compositor import Interval, LayerSource, SourceUnreadable
 
     o = plan.output

@@ -21,6 +21,7 @@ from typing import Any
 
 from PIL import Image, ImageChops, ImageDraw, ImageFilter
 
+from config.even import even_ceil, even_floor
 from jobs.render.fonts import DEFAULT_FAMILY, EMOJI, EMOJI_STRIKE, emoji_font, font_load, font_runs, raqm_available
 
 DEFAULT_SIZE = 48
@@ -81,10 +82,6 @@ def text_box(image_size: tuple[int, int], frame_size: tuple[int, int], position:
     return TextBox(int(x) // 2 * 2, int(y) // 2 * 2, width, height)
 
 
-
-
-def _even_floor(value: int) -> int:
-    return max(2, value - value % 2)
 
 
 def _num(value: Any, default: float) -> float:
@@ -367,13 +364,13 @@ def text_picture(text: str, style: dict[str, Any] | None, *, frame_size: tuple[i
         image = compose(visible)
     image = image.crop(ink)
     # Even sizes keep the chroma planes of yuv420p aligned with the image in the ffmpeg overlay.
-    width, height = image.width + image.width % 2, image.height + image.height % 2
+    width, height = even_ceil(image.width), even_ceil(image.height)
     if (width, height) != image.size:
         padded = Image.new("RGBA", (width, height), (0, 0, 0, 0))
         padded.paste(image, (0, 0))
         image = padded
     if image.width > frame_w or image.height > frame_h:
-        crop_w, crop_h = _even_floor(min(image.width, frame_w)), _even_floor(min(image.height, frame_h))
+        crop_w, crop_h = even_floor(min(image.width, frame_w)), even_floor(min(image.height, frame_h))
         left, top = (image.width - crop_w) // 2, (image.height - crop_h) // 2
         image = image.crop((left, top, left + crop_w, top + crop_h))
     return image

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import shutil
-import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -18,6 +17,7 @@ from rq.command import send_stop_job_command
 from rq.exceptions import InvalidJobOperation, NoSuchJobError
 from rq.job import JobStatus
 
+from config.wire import is_uuid
 from jobs.captions import captions_names
 from jobs.models import JobEvent, RenderJob
 from jobs.services.cleanup import storage_delete_on_commit
@@ -143,7 +143,7 @@ def work_dirs_tidy() -> int:
     dirs: dict[tuple[str, str], Path] = {}
     for path in root.iterdir():
         job_id, _, attempt = path.name.partition(".")
-        if _is_uuid(job_id) and attempt.isdigit():
+        if is_uuid(job_id) and attempt.isdigit():
             dirs[(job_id, attempt)] = path
     running = {
         (str(pk), str(attempt))
@@ -157,14 +157,6 @@ def work_dirs_tidy() -> int:
             shutil.rmtree(path, ignore_errors=True)
             removed += 1
     return removed
-
-
-def _is_uuid(value: str) -> bool:
-    try:
-        uuid.UUID(value)
-    except ValueError:
-        return False
-    return True
 
 
 SWEEP_PASSES: tuple[tuple[str, Callable[[], int]], ...] = (

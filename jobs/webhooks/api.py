@@ -9,6 +9,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from config.api import HideForeignObjectsMixin
+from config.wire import is_uuid
 from jobs.webhooks import services
 from jobs.webhooks.models import WebhookDelivery, WebhookEndpoint
 from jobs.webhooks.serializers import (
@@ -69,7 +70,7 @@ class WebhookDeliveryViewSet(HideForeignObjectsMixin, mixins.ListModelMixin, mix
     def get_queryset(self):
         deliveries = WebhookDelivery.objects.visible_to(self.request.user).order_by("-created_at")
         job = self.request.query_params.get("job")
-        return deliveries.filter(job_id=job) if job and self.action == "list" and _is_uuid(job) else deliveries
+        return deliveries.filter(job_id=job) if job and self.action == "list" and is_uuid(job) else deliveries
 
     @extend_schema(request=None, responses={202: WebhookDeliverySerializer,
                                             409: OpenApiResponse(description="endpoint disabled")})
@@ -77,13 +78,3 @@ class WebhookDeliveryViewSet(HideForeignObjectsMixin, mixins.ListModelMixin, mix
     def redeliver(self, request: Request, pk=None) -> Response:
         delivery = services.webhook_redeliver(delivery=self.get_object())
         return Response(WebhookDeliverySerializer(delivery).data, status=status.HTTP_202_ACCEPTED)
-
-
-def _is_uuid(value: str) -> bool:
-    import uuid
-
-    try:
-        uuid.UUID(value)
-    except ValueError:
-        return False
-    return True

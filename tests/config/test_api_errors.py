@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 
@@ -116,5 +117,35 @@ def test_database_down_answers_503_json_for_the_api_and_the_stream(process_logs,
         stream = httpx.get(f"{base}/api/jobs/{uuid.uuid4()}/events", headers=headers, timeout=30)
         assert stream.status_code == 503 and stream.json()["code"] == "DATABASE_UNAVAILABLE"
         assert "127.0.0.1:1" not in api.text + stream.text
+    finally:
+        proc.stop()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_database_down_answers_503_before_the_pool_timeout_with_the_pool_on(process_logs, owner):
+    """The pool retries in the background and used to let each request wait its whole timeout first."""
+    import uuid
+
+    import httpx
+    from rest_framework.authtoken.models import Token
+
+    from tests.processes import service_env, start_daphne
+
+    key = Token.objects.create(user=owner).key
+    env = service_env(DATABASE_URL="postgres://postgres@127.0.0.1:1/cutline_down", DATABASE_POOL="1",
+                      DATABASE_POOL_TIMEOUT="60")
+    proc, base = start_daphne(env, process_logs)
+    try:
+        headers = {"Authorization": f"Token {key}"}
+        # The client gives up long before the pool's 60 s: a 503 within it is one the pool did not wait for.
+        for _ in range(3):  # the first request of the process, then while the failure is remembered
+            api = httpx.get(f"{base}/api/projects/", headers=headers, timeout=20)
+            assert api.status_code == 503 and api.json()["code"] == "DATABASE_UNAVAILABLE"
+        stream = httpx.get(f"{base}/api/jobs/{uuid.uuid4()}/events", headers=headers, timeout=20)
+        assert stream.status_code == 503 and stream.json()["code"] == "DATABASE_UNAVAILABLE"
+        time.sleep(2.5)  # past the remembered failure: the next request tries the database again itself
+        again = httpx.get(f"{base}/api/projects/", headers=headers, timeout=20)
+        assert again.status_code == 503 and again.json()["code"] == "DATABASE_UNAVAILABLE"
+        assert "127.0.0.1:1" not in api.text + again.text
     finally:
         proc.stop()

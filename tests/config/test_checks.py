@@ -21,6 +21,13 @@ def test_a_missing_ffprobe_is_an_error_naming_the_setting(settings, tmp_path):
     assert isinstance(error, Error) and error.id == "cutline.E001" and "MEDIA_FFPROBE_PATH" in error.hint
 
 
+def test_a_missing_ffmpeg_is_an_error_naming_the_setting(settings, tmp_path):
+    assert checks.ffmpeg_present() == []
+    settings.FFMPEG_PATH = str(tmp_path / "no-ffmpeg")
+    [error] = checks.ffmpeg_present()
+    assert isinstance(error, Error) and error.id == "cutline.E004" and "FFMPEG_PATH" in error.hint
+
+
 def test_an_unwritable_work_dir_is_an_error(settings, tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("a file where a directory should be")

@@ -9,7 +9,6 @@ import os
 import signal
 import socket
 import time
-from pathlib import Path
 from urllib.parse import urlparse
 
 import httpx
@@ -18,6 +17,7 @@ from rest_framework.authtoken.models import Token
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
+from jobs.render.procs import process_rss_kib
 from projects.models import MediaAsset
 from tests.factories import RenderJobFactory
 from tests.processes import service_env, start_daphne
@@ -28,10 +28,9 @@ MIB = 1024 * 1024
 
 
 def rss_mib(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    raise AssertionError("no VmRSS")
+    kib = process_rss_kib(pid)
+    assert kib is not None, "no VmRSS"
+    return kib / 1024
 
 
 @pytest.fixture

@@ -392,7 +392,7 @@ def test_place_a_logo_top_right_by_dragging_and_the_render_has_it_there(page, ow
 def first_frame(path) -> np.ndarray:
     import subprocess
 
-    from jobs.render.media import ffmpeg_exe
+    from config.tools import ffmpeg_exe
 
     raw = subprocess.run([ffmpeg_exe(), "-v", "error", "-ss", "0.5", "-i", str(path), "-frames:v", "1",
                           "-f", "image2pipe", "-vcodec", "png", "-"], check=True, capture_output=True).stdout

@@ -12,6 +12,7 @@ import pytest
 from django.db import close_old_connections
 
 from jobs.models import RenderJob
+from jobs.render.procs import process_cmdline, process_table
 from projects.sample_media import make_video
 from tests.factories import ProjectFactory
 from tests.processes import ManagedProcess, service_env, spawn, start_worker
@@ -99,28 +100,9 @@ def wait_for_status(job_id, statuses: set[str], *, timeout: float, proc: Managed
 # --- the process table ----------------------------------------------------------------------------------
 
 
-def _stat(pid: int) -> tuple[str, int, int] | None:
-    """(command name, process group, session) from /proc/<pid>/stat."""
-    try:
-        raw = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    name = raw[raw.index("(") + 1 : raw.rindex(")")]
-    fields = raw[raw.rindex(")") + 2 :].split()
-    if fields[0] == "Z":
-        return None  # a zombie is already dead
-    return name, int(fields[2]), int(fields[3])
-
-
 def session_pids(session: int) -> list[int]:
     """Live processes in the session a test started (a worker, its work horse, their encoders)."""
-    pids = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            stat = _stat(int(entry.name))
-            if stat and stat[2] == session:
-                pids.append(int(entry.name))
-    return pids
+    return [info.pid for info in process_table() if info.alive and info.session == session]
 
 
 def encoder_pids(scratch: Path) -> list[int]:
@@ -129,17 +111,8 @@ def encoder_pids(scratch: Path) -> list[int]:
     Encoders run in their own session, so they are found by what they work on rather than by session.
     """
     needle = str(scratch).encode()
-    pids = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        stat = _stat(int(entry.name))
-        try:
-            if stat and stat[0].startswith("ffmpeg") and needle in (entry / "cmdline").read_bytes():
-                pids.append(int(entry.name))
-        except OSError:
-            continue
-    return pids
+    return [info.pid for info in process_table()
+            if info.alive and info.name.startswith("ffmpeg") and needle in process_cmdline(info.pid)]
 
 
 def kill_session(proc: ManagedProcess, scratch: Path | None = None) -> None:

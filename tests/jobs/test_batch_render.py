@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from config.tools import ffmpeg_exe
 from jobs.models import RenderJob
 from jobs.render.text import text_render
-from projects.sample_media import ffmpeg_exe
 from tests.conftest import token_client
 from tests.factories import ProjectFactory
 from tests.jobs.conftest import asset_from_video, wait_for

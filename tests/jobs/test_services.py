@@ -32,8 +32,8 @@ def test_claim_moves_a_pending_job_to_running_and_stores_an_event():
     claimed = running(job)
     assert claimed.status == "RUNNING"
     assert claimed.started_at is not None and claimed.heartbeat_at is not None
-    assert events(job) == [(1, "job.progress")]
-    assert JobEvent.objects.get(job=job).payload["status"] == "RUNNING"
+    assert events(job) == [(1, "job.progress"), (2, "job.progress")]  # submitted, then claimed
+    assert JobEvent.objects.get(job=job, seq=claimed.last_seq).payload["status"] == "RUNNING"
 
 
 def test_a_second_claim_of_the_same_job_gets_nothing():
@@ -44,11 +44,11 @@ def test_a_second_claim_of_the_same_job_gets_nothing():
 
 def test_seq_grows_by_one_per_stored_event():
     job = RenderJobFactory()
-    running(job)
+    claimed = running(job).last_seq
     for percent in (10, 20, 30):
         services.job_progress_record(job_id=job.id, attempt=1, phase="ENCODE", progress=percent, message="x")
-    assert [seq for seq, _ in events(job)] == [1, 2, 3, 4]
-    assert RenderJob.objects.get(pk=job.pk).last_seq == 4
+    assert [seq for seq, _ in events(job)] == list(range(1, claimed + 4))
+    assert RenderJob.objects.get(pk=job.pk).last_seq == claimed + 3
 
 
 def test_progress_never_goes_backwards_within_an_attempt():
@@ -240,11 +240,12 @@ def test_each_sweeper_pass_runs_even_when_an_earlier_one_fails(settings, tmp_pat
 
 def test_progress_events_carry_the_renderers_eta():
     job = RenderJobFactory()
+    submitted = job.last_seq
     running(job)
     services.job_progress_record(job_id=job.id, attempt=1, phase="ENCODE", progress=50, message="half",
                                  eta_seconds=12.345)
     services.job_progress_record(job_id=job.id, attempt=1, phase="ENCODE", progress=60, message="more")
-    payloads = [e.payload for e in JobEvent.objects.filter(job=job).order_by("seq")]
+    payloads = [e.payload for e in JobEvent.objects.filter(job=job, seq__gt=submitted).order_by("seq")]
     assert payloads[0]["eta_seconds"] is None  # the claim: no estimate yet
     assert payloads[1]["eta_seconds"] == 12.3
     assert payloads[2]["eta_seconds"] is None

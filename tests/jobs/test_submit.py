@@ -158,3 +158,22 @@ def test_a_hung_redis_answers_503_within_redis_timeout(owner_client, make_projec
     kwargs = services.queue_connection().connection_pool.connection_kwargs
     assert kwargs["socket_timeout"] == kwargs["socket_connect_timeout"] == 0.3
     assert RenderJob.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_the_factory_makes_what_render_submit_makes(owner, make_project, redis_conn):
+    """Tests built on RenderJobFactory see the job a submit leaves: same fields, same first event."""
+    from jobs.models import JobEvent
+    from tests.factories import RenderJobFactory
+
+    def shape(job: RenderJob) -> dict:
+        job.refresh_from_db()
+        events = [(e.seq, e.type, {k: v for k, v in e.payload.items() if k not in ("job_id", "project_id", "ts")})
+                  for e in JobEvent.objects.filter(job=job).order_by("seq")]
+        return {"status": job.status, "phase": job.phase, "progress": job.progress, "message": job.message,
+                "last_seq": job.last_seq, "queued": job.queued_at is not None, "events": events}
+
+    submitted, created = services.render_submit(project=make_project(), user=owner, preset="draft")
+    made = RenderJobFactory(project=make_project(), owner=owner)
+    assert created and shape(made) == shape(submitted)
+    assert shape(made)["events"][0][:2] == (1, "job.progress")

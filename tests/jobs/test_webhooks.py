@@ -85,10 +85,11 @@ def test_only_subscribed_events_are_delivered(owner, local_allowed, receiver):
 def test_progress_subscribers_get_progress_events_only(owner, local_allowed, receiver):
     target = receiver()
     endpoint_for(owner, target.url, events=["job.progress"])
-    job = RenderJobFactory(project__owner=owner, owner=owner)
-    services.job_claim(job_id=job.id)  # PENDING → RUNNING: one job.progress
-    services.job_fail(job_id=job.id, error_code="RENDER_FAILED", error_message="boom")
-    assert list(WebhookDelivery.objects.filter(job=job).values_list("event_type", flat=True)) == ["job.progress"]
+    job = RenderJobFactory(project__owner=owner, owner=owner)  # submitted: job.progress (PENDING)
+    services.job_claim(job_id=job.id)  # PENDING → RUNNING: job.progress
+    services.job_fail(job_id=job.id, error_code="RENDER_FAILED", error_message="boom")  # job.failed: not sent
+    sent = WebhookDelivery.objects.filter(job=job).order_by("event_seq")
+    assert [(d.event_type, d.event_seq) for d in sent] == [("job.progress", 1), ("job.progress", 2)]
 
 
 def test_failing_receiver_is_retried_until_one_delivery_is_accepted(owner, local_allowed, receiver):

@@ -14,6 +14,7 @@ import pytest
 import redis
 from rq import Worker
 
+from jobs.render.procs import process_info
 from tests.conftest import token_client
 from tests.jobs.conftest import job_status, wait_for, wait_for_status
 from tests.jobs.test_worker import TERMINAL, submit
@@ -23,11 +24,8 @@ pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("transactional_db", "redi
 
 
 def _alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return False
-    return state != "Z"
+    info = process_info(pid)
+    return info is not None and info.alive
 
 
 def test_sigterm_hands_the_running_job_back_and_another_worker_finishes_it(owner, make_project, processes, scratch):
@@ -100,7 +98,7 @@ def test_an_encoder_ends_when_the_process_that_started_it_is_sigkilled(tmp_path)
             "import sys, time\n"
             "from pathlib import Path\n"
             "from jobs.render.procs import ChildProcess\n"
-            "from projects.sample_media import ffmpeg_exe\n"
+            "from config.tools import ffmpeg_exe\n"
             "child = ChildProcess([ffmpeg_exe(), '-hide_banner', '-nostdin', '-re', '-f', 'lavfi', '-i',"
             " 'testsrc2=size=64x36:rate=5', '-t', '600', '-f', 'null', '-'], log_path=Path(sys.argv[1]))\n"
             "print(child.pid, flush=True)\n"

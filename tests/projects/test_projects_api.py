@@ -236,6 +236,7 @@ def test_two_simultaneous_saves_of_the_same_version_yield_one_winner(transaction
 @pytest.mark.parametrize("method", ["patch", "put", "post"])
 def test_an_unknown_top_level_field_is_refused_naming_it(owner_client, owner, method):
     project = ProjectFactory(owner=owner)
+    before = (project.name, project.version, project.timeline)
     url = "/api/projects/" if method == "post" else f"/api/projects/{project.id}/"
     body = {"name": "Typo", "timline": {"schema": 1}, "timeline": project.timeline}
     response = getattr(owner_client, method)(url, body, format="json")
@@ -244,7 +245,8 @@ def test_an_unknown_top_level_field_is_refused_naming_it(owner_client, owner, me
     assert item["code"] == "unknown_field" and item["attr"] == "timline"
     assert "timline" in item["detail"]
     project.refresh_from_db()
-    assert project.name != "Typo" and Project.objects.filter(name="Typo").count() == 0
+    assert (project.name, project.version, project.timeline) == before  # nothing of the body was saved
+    assert Project.objects.filter(name="Typo").count() == 0
 
 
 def test_fields_of_the_representation_sent_back_unchanged_are_accepted(owner_client, owner):

@@ -45,7 +45,7 @@ async def close_code(communicator: WebsocketCommunicator) -> int:
 
 
 def running_job(owner):
-    """A job as a worker sees it after claiming: RUNNING, with its claim stored as event 1."""
+    """A job as a worker sees it after claiming: RUNNING; event 1 is the submit's, the claim's is `last_seq`."""
     job = RenderJobFactory(project=ProjectFactory(owner=owner))
     return services.job_claim(job_id=job.pk, worker_name="test")
 

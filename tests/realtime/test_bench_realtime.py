@@ -25,10 +25,18 @@ def test_the_floor_dispatches_like_cutlines_consumers():
 
 
 def test_a_tiny_run_reports_and_removes_its_jobs(live_server_url, monkeypatch):
+    from jobs import services
+    from tests.factories import ProjectFactory, RenderJobFactory, UserFactory
+
     monkeypatch.setenv("DATABASE_URL", database_url())  # the publisher child writes to this test's database
+    # What a run killed before its clean-up leaves: a bench user's RUNNING job. And someone else's job.
+    killed_run = UserFactory(username="bench-1-1-0")
+    services.job_claim(job_id=RenderJobFactory(project=ProjectFactory(owner=killed_run)).pk, worker_name="bench")
+    kept = RenderJobFactory()
     out = io.StringIO()
     call_command("bench_realtime", "--url", live_server_url, "--sockets", "4", "--jobs", "2", "--publish-jobs", "1",
                  "--rate", "5", "--seconds", "1", stdout=out)
     lines = out.getvalue().strip().splitlines()
+    assert any(line.startswith("removed what an earlier, interrupted run left") for line in lines), lines
     assert lines[-1].startswith("p99_ms=") and "floor_p99_ms=" in lines[-1] and "lost=0" in lines[-1], lines[-8:]
-    assert RenderJob.objects.count() == 0  # nothing left RUNNING for the sweeper to re-queue
+    assert list(RenderJob.objects.all()) == [kept]  # nothing left RUNNING for the sweeper to re-queue

@@ -189,7 +189,7 @@ async def test_progress_reaches_the_job_and_the_owner_sockets_in_order(owner, ow
         await record_progress(owner_job, percent, f"Encoding {percent}")
     for communicator in (job_socket, owner_socket):
         received = await next_events(communicator, 3)
-        assert [event["seq"] for event in received] == [2, 3, 4]
+        assert [event["seq"] for event in received] == [owner_job.last_seq + n for n in (1, 2, 3)]
         assert [event["progress"] for event in received] == [10.0, 20.0, 30.0]
         assert all(set(event) == PROGRESS_KEYS for event in received)
         await communicator.disconnect()
@@ -223,7 +223,8 @@ async def test_a_lost_group_message_is_filled_in_from_the_database(owner, owner_
     await database_sync_to_async(_store_without_publishing)(owner_job.pk, 25.0)
     await record_progress(owner_job, 40.0)
     received = await next_events(communicator, 2)
-    assert [(event["seq"], event["progress"]) for event in received] == [(2, 25.0), (3, 40.0)]
+    assert [(event["seq"], event["progress"]) for event in received] == [(owner_job.last_seq + 1, 25.0),
+                                                                          (owner_job.last_seq + 2, 40.0)]
     await communicator.disconnect()
 
 
@@ -241,7 +242,7 @@ async def test_a_lost_terminal_event_still_reaches_a_connected_socket(owner, own
 
     await database_sync_to_async(cancel_unheard)()
     event = await communicator.receive_json_from(timeout=5)
-    assert (event["type"], event["seq"]) == ("job.canceled", 2)
+    assert (event["type"], event["seq"]) == ("job.canceled", owner_job.last_seq + 1)
     await communicator.disconnect()
 
 
@@ -253,7 +254,8 @@ async def test_failed_job_sends_job_failed_with_the_contract_fields(owner, owner
     )
     event = await communicator.receive_json_from(timeout=5)
     assert event == {
-        "type": "job.failed", "job_id": str(owner_job.pk), "project_id": str(owner_job.project_id), "seq": 2,
+        "type": "job.failed", "job_id": str(owner_job.pk), "project_id": str(owner_job.project_id),
+        "seq": owner_job.last_seq + 1,
         "ts": event["ts"], "error_code": "MEDIA_UNREADABLE", "error_message": "clip c2 on track v1: cannot be read",
         "retryable": False,
     }
@@ -267,7 +269,7 @@ async def test_canceled_job_sends_job_canceled_with_the_contract_fields(owner, o
     await database_sync_to_async(services.job_mark_canceled)(job_id=owner_job.pk)
     event = await communicator.receive_json_from(timeout=5)
     assert set(event) == {"type", "job_id", "project_id", "seq", "ts"}
-    assert (event["type"], event["job_id"], event["seq"]) == ("job.canceled", str(owner_job.pk), 2)
+    assert (event["type"], event["job_id"], event["seq"]) == ("job.canceled", str(owner_job.pk), owner_job.last_seq + 1)
     await communicator.disconnect()
 
 
@@ -276,7 +278,8 @@ async def test_nothing_is_sent_for_a_job_after_its_terminal_event(owner, owner_j
     await communicator.receive_json_from(timeout=5)
     await database_sync_to_async(services.job_mark_canceled)(job_id=owner_job.pk)
     assert (await communicator.receive_json_from(timeout=5))["type"] == "job.canceled"
-    late = {**(await database_sync_to_async(lambda: JobEvent.objects.get(job=owner_job, seq=1).payload)()), "seq": 3}
+    first = await database_sync_to_async(lambda: JobEvent.objects.get(job=owner_job, seq=1).payload)()
+    late = {**first, "seq": owner_job.last_seq + 2}  # newer than the terminal event (last_seq + 1)
     await get_channel_layer().group_send(rt.group_for_job(owner_job.pk), {"type": "job.event", "event": late})
     assert await communicator.receive_nothing(timeout=0.5)
     await communicator.disconnect()

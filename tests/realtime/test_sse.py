@@ -90,7 +90,7 @@ async def test_new_stream_of_a_finished_job_sends_its_snapshot_and_ends(owner, o
     assert response["Cache-Control"] == "no-cache"
     assert response["X-Accel-Buffering"] == "no"
     frames = parse_frames(await read_all(response))
-    assert [(f["id"], f["event"]) for f in frames] == [("2", "job.snapshot")]
+    assert [(f["id"], f["event"]) for f in frames] == [(str(owner_job.last_seq + 1), "job.snapshot")]
     assert frames[0]["data"]["job"]["status"] == "CANCELED"
 
 
@@ -100,18 +100,19 @@ async def test_resumed_stream_replays_what_it_missed_and_ends_for_a_finished_job
             job_id=owner_job.pk, attempt=1, phase="ENCODE", progress=percent, message="Encoding"
         )
     await database_sync_to_async(services.job_mark_canceled)(job_id=owner_job.pk)
+    seen = owner_job.last_seq + 1  # the client saw the claim's event and the 10 % one
     response = await AsyncClient().get(
-        f"/api/jobs/{owner_job.pk}/events", headers={**await token_header(owner), "Last-Event-ID": "2"}
+        f"/api/jobs/{owner_job.pk}/events", headers={**await token_header(owner), "Last-Event-ID": str(seen)}
     )
     frames = parse_frames(await read_all(response))
-    assert [(f["id"], f["event"]) for f in frames] == [("3", "job.progress"), ("4", "job.canceled")]
+    assert [(f["id"], f["event"]) for f in frames] == [(str(seen + 1), "job.progress"), (str(seen + 2), "job.canceled")]
     assert frames[0]["data"]["progress"] == 20.0
 
 
 async def test_last_event_id_query_parameter_resumes_like_the_header(owner, owner_job):
     await database_sync_to_async(services.job_mark_canceled)(job_id=owner_job.pk)
     response = await AsyncClient().get(
-        f"/api/jobs/{owner_job.pk}/events?last_event_id=1", headers=await token_header(owner)
+        f"/api/jobs/{owner_job.pk}/events?last_event_id={owner_job.last_seq}", headers=await token_header(owner)
     )
     assert [f["event"] for f in parse_frames(await read_all(response))] == ["job.canceled"]
 
@@ -128,8 +129,9 @@ async def test_live_events_follow_the_snapshot_until_the_terminal_event(owner, o
     rest = [chunk async for chunk in stream]
     text = b"".join(c if isinstance(c, bytes) else c.encode() for c in [first, *rest]).decode()
     frames = parse_frames(text)
+    claimed = owner_job.last_seq
     assert [(f["id"], f["event"]) for f in frames] == [
-        ("1", "job.snapshot"), ("2", "job.progress"), ("3", "job.canceled"),
+        (str(claimed), "job.snapshot"), (str(claimed + 1), "job.progress"), (str(claimed + 2), "job.canceled"),
     ]
 
 

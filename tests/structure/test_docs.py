@@ -39,5 +39,5 @@ def test_files_the_docs_link_exist(doc):
 def test_the_readme_and_jobs_doc_agree_on_the_sweeper():
     readme = " ".join((ROOT / "README.md").read_text().split())
     jobs = " ".join((ROOT / "docs" / "jobs.md").read_text().split())
-    for both in ("scratch", "one per worker machine"):
+    for both in ("scratch", "one per worker machine", "UPLOAD_EXPIRY_HOURS"):
         assert both in readme and both in jobs

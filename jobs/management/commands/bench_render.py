@@ -38,8 +38,8 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from config.tools import ffmpeg_exe
 from jobs.render import AssetSource, render_timeline
-from jobs.render.media import ffmpeg_exe
 from jobs.render.procs import descendants
 from jobs.render.quality import average_psnr, probe
 from jobs.render.text import text_render

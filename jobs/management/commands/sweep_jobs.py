@@ -27,8 +27,8 @@ def sweep_once() -> dict[str, int]:
 class Command(BaseCommand):
     help = (
         "Recover render jobs whose worker died (re-queue or fail WORKER_LOST), stop running jobs that ignored a "
-        "cancel, re-enqueue PENDING jobs the queue lost, and purge old results (RENDER_RESULT_TTL_DAYS). "
-        "Loops every RENDER_SWEEP_INTERVAL seconds unless --once."
+        "cancel, re-enqueue PENDING jobs the queue lost, tidy scratch, enqueue due webhooks, and purge old results "
+        "(RENDER_RESULT_TTL_DAYS) and expired uploads. Loops every RENDER_SWEEP_INTERVAL seconds unless --once."
     )
 
     def add_arguments(self, parser):

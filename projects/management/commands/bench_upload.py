@@ -43,13 +43,9 @@ def _free_port() -> int:
 
 
 def _rss_mib(pid: int) -> float:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return 0.0
+    from jobs.render.procs import process_rss_kib  # projects import jobs only from their entry points
+
+    return (process_rss_kib(pid) or 0) / 1024
 
 
 class _Sampler(threading.Thread):

@@ -36,6 +36,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -46,7 +47,10 @@ from channels.consumer import get_handler_name
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.core.management.base import BaseCommand, CommandError
 
+from jobs.render.procs import process_info, process_rss_kib
+
 BASE_DIR = Path(__file__).resolve().parents[3]
+HEARTBEAT_INTERVAL = 10.0  # seconds; well under RENDER_HEARTBEAT_TIMEOUT (60 s by default)
 
 
 # --- The floor: bare Channels, for comparison only ------------------------------------------------------
@@ -61,6 +65,8 @@ class FloorConsumer(AsyncJsonWebsocketConsumer):
     """
 
     async def dispatch(self, message):
+        if os.environ.get("BENCH_FLOOR_DISPATCH") == "stock":  # the old, unfair floor, to compare against
+            return await super().dispatch(message)
         handler = getattr(self, get_handler_name(message), None)
         if handler is None:
             raise ValueError(f"No handler for message type {message['type']}")
@@ -109,24 +115,13 @@ def _apply_gc_settings() -> None:
 
 
 def _rss_kb(pid: int) -> int | None:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    except OSError:
-        return None
-    return None
+    return process_rss_kib(pid)
 
 
 def _cpu_seconds(pid: int | None) -> float | None:
     """User + system CPU time the process has used so far."""
-    if not pid:
-        return None
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return None
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    info = process_info(pid) if pid else None
+    return info.cpu_seconds if info else None
 
 
 def _free_port() -> int:
@@ -258,12 +253,42 @@ class Command(BaseCommand):
 
     # --- one run ----------------------------------------------------------------------------------------
     def _run(self, name: str, base_url: str, ws_prefix: str, options, *, server_pid: int | None) -> RunResult:
+        self._remove_leftovers()
         jobs = self._create_jobs(options["jobs"])
+        stop = threading.Event()
+        beating = threading.Thread(target=self._heartbeat, args=([job_id for job_id, _ in jobs], stop), daemon=True)
+        beating.start()
         try:
             self.stdout.write(f"[{name}] {options['sockets']} sockets over {len(jobs)} jobs at {base_url}")
             return asyncio.run(self._run_async(name, base_url, ws_prefix, jobs, options, server_pid))
         finally:
+            stop.set()
+            beating.join()
             self._remove_jobs(jobs)
+
+    @staticmethod
+    def _heartbeat(job_ids: list[str], stop: threading.Event) -> None:
+        """Keep the run's RUNNING jobs' heartbeats fresh, as a worker would: a run longer than
+        RENDER_HEARTBEAT_TIMEOUT must not have them taken for lost and re-queued by a sweeper meanwhile."""
+        from django.db import connection
+
+        from jobs import services
+
+        try:
+            while not stop.wait(HEARTBEAT_INTERVAL):
+                for job_id in job_ids:
+                    services.job_heartbeat(job_id=job_id, attempt=1)
+        finally:
+            connection.close()
+
+    def _remove_leftovers(self) -> None:
+        """Users (and their jobs) an earlier run left when it was killed before its own clean-up."""
+        from django.contrib.auth import get_user_model
+
+        stale = get_user_model().objects.filter(username__startswith="bench-", render_jobs__worker_name="bench")
+        deleted, _ = get_user_model().objects.filter(pk__in=stale.values("pk")).delete()
+        if deleted:
+            self.stdout.write(f"removed what an earlier, interrupted run left ({deleted} rows)")
 
     def _remove_jobs(self, jobs: list[tuple[str, int]]) -> None:
         """Delete what the run created (its users, and with them their projects, jobs and events).

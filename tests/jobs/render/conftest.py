@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from jobs.render import AssetSource
-from jobs.render.procs import descendants
+from jobs.render.procs import descendants, process_cmdline
 from jobs.render.quality import probe
 from tests.factories import sample_file
 
@@ -53,10 +53,7 @@ def encoder_processes() -> list[str]:
     """Command lines of this test process's live descendants that are encoders, decoders or compositors."""
     found = []
     for pid in descendants(os.getpid()):
-        try:
-            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-        except OSError:
-            continue
+        cmdline = process_cmdline(pid).replace(b"\0", b" ").decode(errors="replace")
         if "ffmpeg" in cmdline or "jobs.render.compositor" in cmdline:
             found.append(cmdline)
     return found

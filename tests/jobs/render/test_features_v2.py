@@ -15,8 +15,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from config.tools import ffmpeg_exe
 from jobs.render import render_timeline
-from jobs.render.media import ffmpeg_exe
 from jobs.render.quality import audio_rms_db, frames_rgb, probe, psnr
 from tests.jobs.render.conftest import source, video
 

@@ -118,7 +118,7 @@ def yuv_psnr(a, b) -> tuple[float, float]:
     import re
     import subprocess
 
-    from jobs.render.media import ffmpeg_exe
+    from config.tools import ffmpeg_exe
 
     done = subprocess.run([ffmpeg_exe(), "-hide_banner", "-nostdin", "-i", str(a), "-i", str(b), "-lavfi",
                            "[0:v]format=yuv420p[a];[1:v]format=yuv420p[b];[a][b]psnr", "-f", "null", "-"],

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from jobs.render.media import ffmpeg_exe
+from config.tools import ffmpeg_exe
 from jobs.render.still import still_frame_index
 from tests.factories import ProjectFactory, timeline_using, video_asset
 
