@@ -261,14 +261,17 @@ class LayerSource:
         if image.size != (state.width, state.height):
             # Bilinear, as the ffmpeg path's per-frame scale (the two bicubics differ in their kernels).
             image = image.resize((state.width, state.height), Image.Resampling.BILINEAR)
+        # Drawn in YUV 4:2:0 on the ffmpeg path: the box and the picture in it land on even pixels.
+        even = ~1 if motion.drawn_in_yuv(layer) else ~0
+        left, top = state.left & even, state.top & even
         if layer.box_w:
             box = Image.new("RGBA", (state.box_w, state.box_h), (0, 0, 0, 0))
-            box.paste(image, ((state.box_w - state.width) // 2, (state.box_h - state.height) // 2))
-            image = box.rotate(-state.rotation, resample=Image.Resampling.BILINEAR)
+            box.paste(image, (((state.box_w - state.width) // 2) & even, ((state.box_h - state.height) // 2) & even))
+            image = box.rotate(-state.rotation, resample=Image.Resampling.BILINEAR) if state.rotation % 360 else box
         # Only the part inside the frame goes on to numpy: a zoomed or turned box can be many frames big.
         box_w, box_h = image.size
-        x0, y0 = max(0, -state.left), max(0, -state.top)
-        x1, y1 = min(box_w, canvas.shape[1] - state.left), min(box_h, canvas.shape[0] - state.top)
+        x0, y0 = max(0, -left), max(0, -top)
+        x1, y1 = min(box_w, canvas.shape[1] - left), min(box_h, canvas.shape[0] - top)
         if x1 <= x0 or y1 <= y0:
             return
         rgba = np.asarray(image.crop((x0, y0, x1, y1)))
@@ -279,7 +282,7 @@ class LayerSource:
         rgb = rgba[:, :, :3].astype(np.float32)
         if state.white > 0:
             rgb += (255 - rgb) * state.white
-        blend_at(canvas, rgb, alpha / 255.0, state.left + x0, state.top + y0)
+        blend_at(canvas, rgb, alpha / 255.0, left + x0, top + y0)
 
     def visible(self, picture: np.ndarray) -> np.ndarray:
         return picture[self.src_y : self.src_y + self.vis_h, self.src_x : self.src_x + self.vis_w]
