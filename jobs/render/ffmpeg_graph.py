@@ -326,7 +326,9 @@ class FilterGraph:
             if layer.animated:
                 canvas = self.overlay_animated(canvas, layer)
                 continue
-            stream = self.segment(layer, pad=layer.full_frame, alpha=True, fade_in=True)
+            # An opaque picture without ramps needs no alpha plane: overlay then copies its rows.
+            alpha = layer.alpha or bool(layer.fade_in or layer.fade_out)
+            stream = self.segment(layer, pad=layer.full_frame, alpha=alpha, fade_in=True)
             shifted = self.chain([stream], f"setpts=PTS+{layer.start}", "r")
             x, y = (0, 0) if layer.full_frame else (max(0, layer.x), max(0, layer.y))
             canvas = self.chain([canvas, shifted], f"overlay=x={x}:y={y}:eof_action=pass:repeatlast=0", "o")

@@ -279,13 +279,16 @@ def slide_expr(layer, var: str, axis: int, canvas: int) -> str:
 
 
 def drawn_in_yuv(layer) -> bool:
-    """Whether the ffmpeg path draws this animated layer in YUV 4:2:0 with the canvas (nothing turned, no
-    effect needing an expression per pixel: keyframed opacity, fade_white, circle_open); anything else is
-    drawn in RGB. In 4:2:0 a picture lands on chroma pairs: its box's top-left and the picture's offset in
-    the box are floored to even pixels, and the compositor snaps such a layer alike (docs/timeline.md)."""
-    turning = bool(layer.rotation % 360) or bool((layer.keys or {}).get("rotation"))
+    """Whether the ffmpeg path draws this animated layer in YUV 4:2:0 with the canvas: it stays where it is
+    and does not turn (a zoom, a wipe, a fade, an opacity), and needs no expression per pixel (keyframed
+    opacity, fade_white, circle_open). Anything else is drawn in RGB, which keeps a moving or turning
+    picture's edges to the pixel. In 4:2:0 a picture lands on chroma pairs: its box's top-left and the
+    picture's offset in the box are floored to even pixels, and the compositor snaps such a layer alike."""
+    keys = layer.keys or {}
+    turning = bool(layer.rotation % 360) or bool(keys.get("rotation"))
+    moving = bool(keys.get("x") or keys.get("y")) or bool(set(_kinds(layer)) & set(SLIDES))
     kinds = set(_kinds(layer)) - {""}
-    return not turning and not (layer.keys or {}).get("opacity") and not kinds & {"fade_white", "circle_open"}
+    return not (turning or moving or keys.get("opacity") or kinds & {"fade_white", "circle_open"})
 
 
 def needs_alpha_pass(layer) -> bool:
