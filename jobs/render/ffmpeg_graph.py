@@ -158,22 +158,40 @@ class FilterGraph:
     def overlay_animated(self, canvas: str, layer: Layer) -> str:
         """A schema 2 layer: scaled, turned, faded, masked and moved frame by frame, as motion.py says."""
         o = self.out
-        # RGB while the picture is turned, masked and blended, as the compositor does (yuv420p would also
-        # smear a coloured edge over two pixels).
-        index, head = self.source(layer, fmt="rgba", shape=f"scale={layer.base_w}:{layer.base_h}")
+        turning = bool(layer.rotation % 360) or bool((layer.keys or {}).get("rotation"))
+        # Per-pixel expressions (geq) cost more than everything else in the graph together (3.5 s of CPU for
+        # a 15-frame wipe at 720p): only what has no cheaper filter goes through them. A picture drawn in
+        # YUV with alpha is overlaid in the canvas's own format; RGB (turned pictures: yuv420p would smear
+        # a coloured edge over two pixels) converts the whole canvas to planar RGB and back.
+        yuv = motion.drawn_in_yuv(layer)
+        per_pixel = bool((layer.keys or {}).get("opacity")) or bool(
+            set(motion._kinds(layer)) & {"fade_white", "circle_open"})
+        fmt = "yuva420p" if yuv else "rgba"
+        index, head = self.source(layer, fmt=fmt, shape=f"scale={layer.base_w}:{layer.base_h}")
         steps = [head]
+        if not per_pixel:
+            # Opacity and fading ramps on the picture's alpha, while every frame still has one size (the
+            # filters' own frame counters are not reliable after a per-frame size change).
+            if layer.static_opacity < 1.0:
+                lut = "lutrgb" if fmt == "rgba" else "lutyuv"
+                steps.append(f"{lut}=a='val*{max(0.0, layer.static_opacity)!r}+0.5'")
+            kind_in, kind_out = motion._kinds(layer)
+            if kind_in in motion.FADING and kind_in:
+                steps.append(f"fade=t=in:s=0:n={layer.fade_in}:alpha=1")
+            if kind_out in motion.FADING and kind_out:
+                steps.append(f"fade=t=out:s={layer.frames - layer.fade_out}:n={layer.fade_out}:alpha=1")
         # Clip-local frame numbers from timestamps (the filters' own frame counters are not reliable
         # after a per-frame size change); the segment's clock starts at 0.
         n = f"floor(t*{o.fps_num}/{o.fps_den}+0.5)"
+        size = (layer.base_w, layer.base_h)
         if motion.scale_animated(layer):
             factor = motion.scale_expr(layer, n)
             steps.append(f"scale=w='max(2,2*floor({layer.base_w}*({factor})/2+0.5))'"
                          f":h='max(2,2*floor({layer.base_h}*({factor})/2+0.5))':eval=frame:flags=bilinear")
         elif layer.scale != 1.0:
-            width = even_round(layer.base_w * min(layer.scale, layer.scale_cap))
-            height = even_round(layer.base_h * min(layer.scale, layer.scale_cap))
-            steps.append(f"scale={width}:{height}:flags=bilinear")
-        turning = bool(layer.rotation % 360) or bool((layer.keys or {}).get("rotation"))
+            size = (even_round(layer.base_w * min(layer.scale, layer.scale_cap)),
+                    even_round(layer.base_h * min(layer.scale, layer.scale_cap)))
+            steps.append(f"scale={size[0]}:{size[1]}:flags=bilinear")
         if layer.box_w and not turning:
             # A fixed-size box for the filters after a per-frame scale: the picture centred in it.
             steps.append(f"pad=w={layer.box_w}:h={layer.box_h}:x=(ow-iw)/2:y=(oh-ih)/2:color=black@0.0:eval=frame")
@@ -183,7 +201,9 @@ class FilterGraph:
             # would stretch the picture's border there.
             steps.append("pad=w=iw+2:h=ih+2:x=1:y=1:color=black@0.0:eval=frame")
             steps.append(f"rotate=a='({angle})*PI/180':ow={layer.box_w}:oh={layer.box_h}:c=none:bilinear=1")
-        if motion.needs_alpha_pass(layer):
+        if layer.box_w:
+            size = (layer.box_w, layer.box_h)
+        if per_pixel:
             big_n = f"floor(T*{o.fps_num}/{o.fps_den}+0.5)"
             alpha = f"alpha(X,Y)*({motion.opacity_expr(layer, big_n)})*({motion.mask_full_expr(layer, big_n)})"
             white = motion.white_expr(layer, big_n)
@@ -201,6 +221,50 @@ class FilterGraph:
             enable = f":enable='{'+'.join(windows)}'" if windows else ""
             steps.append(f"geq={colour}:a='{alpha}'{enable}")
         picture = self.chain([f"{index}:v"], ",".join(steps), "s")
+        if not per_pixel:
+            picture = self.wipes(picture, layer, size)
+        return self.place_animated(canvas, picture, layer, rgb=not yuv)
+
+    def wipes(self, picture: str, layer: Layer, size: tuple[int, int]) -> str:
+        """Wipe masks drawn by `xfade` on the picture's alpha plane alone (against a transparent one): a copy
+        per pixel, where geq evaluates an expression per pixel, and exact to the pixel where the colour
+        planes of a 4:2:0 picture would wipe by pairs. motion.wipe_edge follows xfade's edges."""
+        o = self.out
+        kind_in, kind_out = motion._kinds(layer)
+        xfade = {"wipe_left": "wipeleft", "wipe_right": "wiperight", "wipe_up": "wipeup", "wipe_down": "wipedown"}
+        if kind_in not in xfade and kind_out not in xfade:
+            return picture
+        colour, alpha = self.label("k"), self.label("a")
+        self.chains.append(f"[{picture}]split[{colour}][{alpha}]")
+        mask = self.chain([alpha], "alphaextract", "a")
+        clear = (f"color=c=black:s={size[0]}x{size[1]}:r={o.fps_expr}:d={{seconds}},format=gray,"
+                 f"settb={o.fps_den}/{o.fps_num}")
+        if kind_in in xfade:
+            hidden = self.label("z")
+            self.chains.append(clear.format(seconds=_sec((layer.fade_in + 1) / o.fps)) + f"[{hidden}]")
+            # xfade also blends the frame after its duration, at progress 0 (a wipe_left then still hides
+            # column 0): its frames stop before that one, the untouched alpha follows.
+            after = layer.frames - layer.fade_in
+            wiping, rest = (self.label("a"), self.label("a")) if after > 0 else (mask, "")
+            if rest:
+                self.chains.append(f"[{mask}]split[{wiping}][{rest}]")
+            mask = self.chain([hidden, wiping], f"xfade=transition={xfade[kind_in]}"
+                                                f":duration={_sec(layer.fade_in / o.fps)}:offset=0"
+                                                f",trim=end_frame={layer.fade_in}", "w")
+            if rest:
+                tail = self.chain([rest], f"trim=start_frame={layer.fade_in},setpts=PTS-STARTPTS", "a")
+                mask = self.chain([mask, tail], f"concat=n=2:v=1:a=0,settb={o.fps_den}/{o.fps_num}", "w")
+        if kind_out in xfade:
+            hidden = self.label("z")
+            self.chains.append(clear.format(seconds=_sec((layer.fade_out + 1) / o.fps)) + f"[{hidden}]")
+            start = layer.frames - layer.fade_out
+            mask = self.chain([mask, hidden], f"xfade=transition={xfade[kind_out]}"
+                                              f":duration={_sec(layer.fade_out / o.fps)}"
+                                              f":offset={_sec(start / o.fps)},trim=end_frame={layer.frames}", "w")
+        return self.chain([colour, mask], "alphamerge", "m")
+
+    def place_animated(self, canvas: str, picture: str, layer: Layer, *, rgb: bool) -> str:
+        o = self.out
         shifted = self.chain([picture], f"setpts=PTS+{layer.start}", "r")
         # The frame number from the timestamp: overlay's own frame counter is not the main stream's.
         local = f"(floor(t*{o.fps_num}/{o.fps_den}+0.5)-{layer.start})"
@@ -209,7 +273,9 @@ class FilterGraph:
         box_w = layer.box_w or "w"
         box_h = layer.box_h or "h"
         x, y = f"floor({cx}-{box_w}/2+0.5)", f"floor({cy}-{box_h}/2+0.5)"
-        return self.chain([canvas, shifted], f"overlay=x='{x}':y='{y}':format=gbrp"
+        # gbrp (the whole canvas converted to planar RGB and back) only for pictures drawn in RGB.
+        blend = ":format=gbrp" if rgb else ""
+        return self.chain([canvas, shifted], f"overlay=x='{x}':y='{y}'{blend}"
                                              ":eval=frame:eof_action=pass:repeatlast=0", "o")
 
     def join(self, layers: list[Layer], total: int) -> str:
@@ -267,7 +333,9 @@ class FilterGraph:
             if layer.animated:
                 canvas = self.overlay_animated(canvas, layer)
                 continue
-            stream = self.segment(layer, pad=layer.full_frame, alpha=True, fade_in=True)
+            # An opaque picture without ramps needs no alpha plane: overlay then copies its rows.
+            alpha = layer.alpha or bool(layer.fade_in or layer.fade_out)
+            stream = self.segment(layer, pad=layer.full_frame, alpha=alpha, fade_in=True)
             shifted = self.chain([stream], f"setpts=PTS+{layer.start}", "r")
             x, y = (0, 0) if layer.full_frame else (max(0, layer.x), max(0, layer.y))
             canvas = self.chain([canvas, shifted], f"overlay=x={x}:y={y}:eof_action=pass:repeatlast=0", "o")
@@ -295,12 +363,25 @@ class FilterGraph:
             by_track.setdefault(layer.track_index, []).append(layer)
         order = sorted(by_track)
         canvas: str | None = None
-        if order and all(layer.full_frame for layer in by_track[order[0]]):
-            # The first video track with nothing beneath it: its clips and gaps form the base directly.
-            canvas = self.join(by_track[order[0]], plan.frames)
-            order = order[1:]
+        above: list[Layer] = []
+        if order and by_track[order[0]][0].kind != "text":
+            # The first video track with nothing beneath it: its full-frame clips and the gaps between them
+            # form the base directly (concat, xfade: no alpha, no overlay), unless a clip drawn before one
+            # of them (a transformed or animated one) overlaps it; those are overlaid on the base in order.
+            first = by_track[order[0]]
+            base: list[Layer] = []
+            for layer in first:
+                beneath = [other for other in above if other.start < layer.end and layer.start < other.end]
+                (base if layer.full_frame and not beneath else above).append(layer)
+            if base:
+                canvas = self.join(base, plan.frames)
+                order = order[1:]
+            else:
+                above = []
         if canvas is None:
             canvas = self.gap(plan.frames)
+        if above:
+            canvas = self.overlay_track(canvas, above)
         for index in order:
             layers = by_track[index]
             if layers[0].kind == "text":

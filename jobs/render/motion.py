@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import struct
 from dataclasses import dataclass
 
 from config.even import even_round
@@ -140,36 +141,50 @@ def layer_state(layer, frame: int, canvas: tuple[int, int]) -> LayerState:
     cy = layer_value(layer, "y", local) + dy
     return LayerState(
         width=width, height=height, left=round_half_up(cx - box_w / 2), top=round_half_up(cy - box_h / 2),
-        box_w=box_w, box_h=box_h, rotation=rotation, opacity=opacity, mask=mask if q < 1 else "", mask_q=q,
-        mask_out=out, white=white,
+        box_w=box_w, box_h=box_h, rotation=rotation, opacity=opacity,
+        mask=mask if q < 1 or kind != "circle_open" else "", mask_q=q, mask_out=out, white=white,
     )
+
+
+def _f32(value: float) -> float:
+    return struct.unpack("f", struct.pack("f", value))[0]
+
+
+def wipe_edge(kind: str, q: float, out: bool, size: int) -> int:
+    """The last hidden (opening) or last shown (closing) column or row of a wipe, as ffmpeg's xfade draws it:
+    in single-precision floats, progress p = 1 − q going in (p = q going out), edge ⌊size·p⌋ for left/up and
+    ⌊size·(1 − p)⌋ for right/down. The ffmpeg path draws wipes with xfade, so the compositor uses its edges,
+    quirks included: at p = 1 a wipe_right/wipe_down shows (going in) or hides (going out) the first column/row."""
+    progress = _f32(1.0 - _f32(1.0 - q)) if out else _f32(1.0 - _f32(q))
+    if kind in ("wipe_left", "wipe_up"):
+        return math.floor(_f32(size * progress))
+    return math.floor(_f32(size * _f32(1.0 - progress)))
 
 
 def mask_visible(kind: str, q: float, out: bool, x, y, w: int, h: int):
     """Which pixels of a (box_w × box_h) picture show during a masked transition. x, y: pixel coordinates
     (numbers or numpy arrays). Closing masks (out) move on in the same direction as opening ones."""
-    if kind == "wipe_left":
-        return (x < w * q) if out else (x >= w * (1 - q))
-    if kind == "wipe_right":
-        return (x >= w * (1 - q)) if out else (x < w * q)
-    if kind == "wipe_up":
-        return (y < h * q) if out else (y >= h * (1 - q))
-    if kind == "wipe_down":
-        return (y >= h * (1 - q)) if out else (y < h * q)
+    if kind in ("wipe_left", "wipe_right"):
+        edge = wipe_edge(kind, q, out, w)
+        return (x > edge) if (kind == "wipe_left") != out else (x <= edge)
+    if kind in ("wipe_up", "wipe_down"):
+        edge = wipe_edge(kind, q, out, h)
+        return (y > edge) if (kind == "wipe_up") != out else (y <= edge)
     # circle_open: a disc from the centre, reaching the corners at q = 1.
     return ((x + 0.5 - w / 2) ** 2 + (y + 0.5 - h / 2) ** 2) <= (q * math.hypot(w / 2, h / 2)) ** 2
 
 
 def mask_expr(kind: str, q: str, out: bool) -> str:
-    """`mask_visible` for ffmpeg's geq (X, Y, W, H of the alpha plane), 1 where the picture shows."""
+    """`mask_visible` for ffmpeg's geq (X, Y, W, H of the alpha plane), 1 where the picture shows (in double
+    precision: an edge falling exactly on a pixel may differ by one from xfade's)."""
     if kind == "wipe_left":
-        return f"lt(X,W*{q})" if out else f"gte(X,W*(1-{q}))"
+        return f"lte(X,floor(W*{q}))" if out else f"gt(X,floor(W*(1-{q})))"
     if kind == "wipe_right":
-        return f"gte(X,W*(1-{q}))" if out else f"lt(X,W*{q})"
+        return f"gt(X,floor(W*(1-{q})))" if out else f"lte(X,floor(W*{q}))"
     if kind == "wipe_up":
-        return f"lt(Y,H*{q})" if out else f"gte(Y,H*(1-{q}))"
+        return f"lte(Y,floor(H*{q}))" if out else f"gt(Y,floor(H*(1-{q})))"
     if kind == "wipe_down":
-        return f"gte(Y,H*(1-{q}))" if out else f"lt(Y,H*{q})"
+        return f"gt(Y,floor(H*(1-{q})))" if out else f"lte(Y,floor(H*{q}))"
     return f"lte((X+0.5-W/2)*(X+0.5-W/2)+(Y+0.5-H/2)*(Y+0.5-H/2),({q})*({q})*(W*W+H*H)/4)"
 
 
@@ -259,6 +274,19 @@ def slide_expr(layer, var: str, axis: int, canvas: int) -> str:
     if kind_out in SLIDES and SLIDES[kind_out][axis]:
         expr += f"+if({_out_window(layer, var)},{-SLIDES[kind_out][axis] * canvas}*(1-{_out_q(layer, var)}),0)"
     return expr
+
+
+def drawn_in_yuv(layer) -> bool:
+    """Whether the ffmpeg path draws this animated layer in YUV 4:2:0 with the canvas: it stays where it is
+    and does not turn (a zoom, a wipe, a fade, an opacity), and needs no expression per pixel (keyframed
+    opacity, fade_white, circle_open). Anything else is drawn in RGB, which keeps a moving or turning
+    picture's edges to the pixel. In 4:2:0 a picture lands on chroma pairs: its box's top-left and the
+    picture's offset in the box are floored to even pixels, and the compositor snaps such a layer alike."""
+    keys = layer.keys or {}
+    turning = bool(layer.rotation % 360) or bool(keys.get("rotation"))
+    moving = bool(keys.get("x") or keys.get("y")) or bool(set(_kinds(layer)) & set(SLIDES))
+    kinds = set(_kinds(layer)) - {""}
+    return not (turning or moving or keys.get("opacity") or kinds & {"fade_white", "circle_open"})
 
 
 def needs_alpha_pass(layer) -> bool:

@@ -33,6 +33,12 @@ PATHS = ("auto", "ffmpeg", "moviepy")
 # One ffmpeg process opens every input at once; past this many pictures the compositor, which opens
 # each source only while its clip plays, is the safer choice for memory and file handles.
 FFMPEG_MAX_INPUTS = 48
+# ...and it keeps every picture input's decoder and queued frames for the whole run: measured ~24 MB per
+# input at 720p and ~63 MB at 1080p (≈ 30 bytes per output pixel), so a 48-clip 720p timeline peaked at
+# 1.5 GB and 24 clips at 1080p at 1.7 GB. The auto path keeps the ffmpeg graph to what fits this budget
+# beside the encoder and the worker (the bound: 1 GiB for the process tree; docs/rendering.md).
+FFMPEG_INPUTS_BUDGET = 600 * 2**20
+FFMPEG_BYTES_PER_INPUT_PIXEL = 30
 POSTER_TIMEOUT = 60.0
 
 
@@ -42,7 +48,9 @@ def path_choose(requested: str, plan: RenderPlan) -> str:
         raise RenderFailed(f"Unknown render path {requested!r}; use one of {', '.join(PATHS)}.")
     if requested != "auto":
         return requested
-    return "ffmpeg" if plan.video_inputs() <= FFMPEG_MAX_INPUTS else "moviepy"
+    pixels = plan.output.width * plan.output.height
+    most = min(FFMPEG_MAX_INPUTS, max(4, FFMPEG_INPUTS_BUDGET // (FFMPEG_BYTES_PER_INPUT_PIXEL * pixels)))
+    return "ffmpeg" if plan.video_inputs() <= most else "moviepy"
 
 
 def _sha256(path: Path) -> str:

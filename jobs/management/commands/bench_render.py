@@ -21,6 +21,9 @@ then a 48-clip timeline rendered by the automatic path with the peak memory of t
 
     v2_vs_ffmpeg=<median ratio> v2_moviepy_vs_ffmpeg=<median ratio> clips48_peak_mib=<peak RSS of the tree>
 
+`--clips500` adds, before that line, a 500-clip timeline (2-frame clips, back to back) rendered by the automatic
+path with its peak tree memory (the issue's "500 clips at 1080p inside 1 GiB": use `--size 1920x1080`).
+
 Needs no database. `--size 1920x1080` measures a 1080p render (media and output at 1080p).
 """
 
@@ -114,9 +117,11 @@ class Command(BaseCommand):
         parser.add_argument("--workdir", type=Path, default=None, help="where media and outputs go (default: temp)")
         parser.add_argument("--keep", action="store_true", help="keep the work directory")
         parser.add_argument("--no-v1", action="store_true", help="skip the schema 1 reference edit")
+        parser.add_argument("--clips500", action="store_true",
+                            help="also render a 500-clip timeline (2-frame clips) and report its peak memory")
 
     def handle(self, *args, runs: int, size: str, seconds: float, workdir: Path | None, keep: bool, no_v1: bool,
-               **options):
+               clips500: bool = False, **options):
         try:
             width, height = (int(part) for part in size.lower().split("x"))
         except ValueError:
@@ -132,6 +137,8 @@ class Command(BaseCommand):
             media, assets = self.media(work, width, height, seconds)
             v2 = self.bench_v2(work, runs, width, height, seconds, media, assets)
             peak = self.clips48(work, width, height, seconds, assets)
+            if clips500:
+                self.clips_many(work, width, height, assets, count=500, frames=2)
             self.say(f"v2_vs_ffmpeg={v2['auto']:.3f} v2_moviepy_vs_ffmpeg={v2['moviepy']:.3f} "
                      f"clips48_peak_mib={peak / 2**20:.0f}")
         finally:
@@ -316,9 +323,14 @@ class Command(BaseCommand):
         end = b["start"] + b_len
         graph = ";".join([
             f"[0:v]trim={a['in']}:{a['out']},setpts=2*(PTS-STARTPTS),fps=30,settb=1/30[a]",
+            # Ken Burns: the frame grows each frame and stays centred. Not `crop` after the per-frame scale:
+            # crop clamps its position with the size the graph was configured with, so it would keep the
+            # top-left corner (the reference did until issue 11's second pass: 15.9 dB against Cutline).
             f"[1:v]trim={b['in']}:{b['out']},setpts=PTS-STARTPTS,"
-            f"scale=w='2*trunc({width}*(1+0.2*t/{b_len})/2)':h='2*trunc({height}*(1+0.2*t/{b_len})/2)':eval=frame,"
-            f"crop={width}:{height},fps=30,settb=1/30[b]",
+            f"scale=w='2*round({width}*(1+0.2*t/{b_len})/2)':h='2*round({height}*(1+0.2*t/{b_len})/2)'"
+            f":eval=frame:flags=bilinear,fps=30,settb=1/30[bz]",
+            f"color=c=black:s={width}x{height}:r=30:d={b_len}[bk]",
+            "[bk][bz]overlay=x='(W-w)/2':y='(H-h)/2':eval=frame:shortest=1[b]",
             f"[a][b]xfade=transition=wipeleft:duration={wipe}:offset={b['start']}[ab]",
             f"[2:v]trim=0:{pip['out']},setpts=PTS-STARTPTS+{pip['start']}/TB,scale={pip_w}:{pip_h}[p]",
             f"[ab][p]overlay=x={round(0.8 * width - pip_w / 2)}:y={round(0.2 * height - pip_h / 2)}"
@@ -348,18 +360,22 @@ class Command(BaseCommand):
             "moviepy": lambda out: render_timeline(document, assets, "project", out, path="moviepy"),
         }
         times: dict[str, list[float]] = {name: [] for name in means}
+        cpus: dict[str, list[float]] = {name: [] for name in means}
         order = list(means)
         for run in range(runs):
             outputs = {}
             for name in order[run % 3 :] + order[: run % 3]:
                 out = work / f"v2-run{run}-{name}.mp4"
                 with TreeMemory() as memory:
+                    cpu_before = _cpu_seconds()
                     started = time.perf_counter()
                     means[name](out)
                     elapsed = time.perf_counter() - started
+                    cpu = _cpu_seconds() - cpu_before
                 times[name].append(elapsed)
+                cpus[name].append(cpu)
                 outputs[name] = out
-                self.say(f"v2 run {run + 1} {name:8s} {elapsed:6.2f} s  "
+                self.say(f"v2 run {run + 1} {name:8s} {elapsed:6.2f} s  cpu {cpu:6.2f} s  "
                          f"peak tree RSS {memory.peak_rss / 2**20:5.0f} MiB")
             for name in ("auto", "moviepy"):
                 facts = probe(outputs[name])
@@ -369,8 +385,31 @@ class Command(BaseCommand):
             for out in outputs.values():
                 out.unlink(missing_ok=True)
                 out.with_suffix(".jpg").unlink(missing_ok=True)
+        cpu_ratio = {name: statistics.median(c / f for c, f in zip(cpus[name], cpus["ffmpeg"], strict=True))
+                     for name in ("auto", "moviepy")}
+        self.say(f"v2 load average at end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}; CPU time ratios "
+                 f"(steadier on a busy machine): auto {cpu_ratio['auto']:.3f}, moviepy {cpu_ratio['moviepy']:.3f}")
         return {name: statistics.median(c / f for c, f in zip(times[name], times["ffmpeg"], strict=True))
                 for name in ("auto", "moviepy")}
+
+    def clips_many(self, work: Path, width: int, height: int, assets: dict[str, AssetSource], *, count: int,
+                   frames: int) -> int:
+        """Peak tree memory (RSS) of the automatic path on `count` back-to-back clips of `frames` frames each."""
+        length = frames / 30
+        clips = [{"id": f"c{index}", "asset_id": "ABC"[index % 3], "start": round(index * length, 6), "in": 0.0,
+                  "out": length} for index in range(count)]
+        document = {"schema": 2, "output": {"width": width, "height": height, "fps": 30, "background": "#000000"},
+                    "tracks": [{"id": "v1", "kind": "video", "clips": clips}], "markers": [], "view": {}}
+        out = work / f"clips{count}.mp4"
+        with TreeMemory() as memory:
+            started = time.perf_counter()
+            result = render_timeline(document, assets, "project", out, path="auto")
+            elapsed = time.perf_counter() - started
+        self.say(f"{count} clips of {frames} frames ({result.render_path}, {width}x{height}): {elapsed:.2f} s, "
+                 f"peak tree RSS {memory.peak_rss / 2**20:.0f} MiB, PSS {memory.peak_pss / 2**20:.0f} MiB")
+        out.unlink(missing_ok=True)
+        out.with_suffix(".jpg").unlink(missing_ok=True)
+        return memory.peak_rss
 
     def clips48(self, work: Path, width: int, height: int, seconds: float, assets: dict[str, AssetSource]) -> int:
         """Peak tree memory (RSS) of the automatic path on a 48-clip timeline with crossfades."""
