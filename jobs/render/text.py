@@ -594,4 +594,4 @@ def colour_draw(color: str, gradient: dict[str, Any] | None, size: tuple[int, in
     reach = abs(dx) * (width - 1) / 2 + abs(dy) * (height - 1) / 2 or 1.0
     t = np.clip(((xs * dx + ys * dy) / reach + 1) / 2, 0, 1)[..., None]
     pixels = (start + (end - start) * t + 0.5).astype(np.uint8)
-    Image.fromarray(pixels, "RGB").save(path, format="PNG", compress_level=1)
+    Image.fromarray(pixels).save(path, format="PNG", compress_level=1)
