@@ -22,13 +22,14 @@ from jobs.render.media import ffmpeg_exe, media_check
 from jobs.render.moviepy_path import render_with_moviepy
 from jobs.render.plan import RenderPlan
 from jobs.render.procs import run_quiet
-from jobs.render.progress import FINALIZE, PREPARE, RenderMonitor
+from jobs.render.progress import ENCODE, FINALIZE, PREPARE, RenderMonitor
+from jobs.render.segments import render_segmented, segmented_suits, segmented_why
 from jobs.render.values import AssetSource, Progress, RenderResult
 from projects.subtitles import Cue, subtitles_to_srt, subtitles_to_vtt
 
 logger = logging.getLogger(__name__)
 
-PATHS = ("auto", "ffmpeg", "moviepy")
+PATHS = ("auto", "ffmpeg", "moviepy", "segmented")
 # One ffmpeg process opens every input at once; past this many pictures the compositor, which opens
 # each source only while its clip plays, is the safer choice for memory and file handles.
 FFMPEG_MAX_INPUTS = 48
@@ -41,7 +42,9 @@ def path_choose(requested: str, plan: RenderPlan) -> str:
         raise RenderFailed(f"Unknown render path {requested!r}; use one of {', '.join(PATHS)}.")
     if requested != "auto":
         return requested
-    return "ffmpeg" if plan.video_inputs() <= FFMPEG_MAX_INPUTS else "moviepy"
+    if plan.video_inputs() > FFMPEG_MAX_INPUTS:
+        return "moviepy"
+    return "segmented" if segmented_suits(plan) else "ffmpeg"
 
 
 def _sha256(path: Path) -> str:
@@ -127,12 +130,23 @@ def render_timeline(
         monitor.report(PREPARE, 2.0, "Planning the render")
         plan = plan_compile(timeline, assets, facts, preset, text_dir=work, threads=settings.RENDER_THREADS)
         chosen = path_choose(requested, plan)
+        if chosen == "segmented" and fmt.name != "mp4":
+            chosen = "ffmpeg"  # segments are joined as H.264: other formats keep the single graph
         o = plan.output
-        monitor.report(PREPARE, 5.0, f"Rendering {plan.frames} frames at {o.width}×{o.height}")
+        why = segmented_why(plan, requested, chosen)  # issue 15: the log says which strategy and why
+        logger.info("render strategy %s: %s", chosen, why)
+        monitor.report(PREPARE, 5.0, f"Rendering {plan.frames} frames at {o.width}×{o.height} ({chosen}: {why})")
         monitor.check(force=True)
 
         encoded, poster = work / f"render{fmt.extension}", work / "poster.jpg"
-        if chosen == "ffmpeg":
+        if chosen == "segmented":
+            report = render_segmented(plan, encoded, work, monitor,
+                                      known_hashes={str(a.path): a.sha256 for a in assets.values() if a.sha256},
+                                      smart=settings.RENDER_SMART)
+            chosen = "smart" if report.smart else "segmented"
+            logger.info("segmented render: %s", report)
+            monitor.report(ENCODE, 95.0, report.summary())
+        elif chosen == "ffmpeg":
             render_with_ffmpeg(plan, encoded, work, monitor)
         else:
             intermediate = work / "composite.mp4" if fmt.name != "mp4" else encoded

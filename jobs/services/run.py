@@ -118,6 +118,7 @@ def _asset_sources(job: RenderJob, work_dir: Path) -> dict[str, Any]:
         sources[asset_id] = AssetSource(
             asset_id=asset_id, path=_local_path(asset, work_dir), kind=asset.kind, duration=asset.duration,
             width=asset.width, height=asset.height, fps=asset.fps, has_audio=asset.has_audio, name=asset.name,
+            sha256=asset.sha256 or "",
         )
     return sources
 
