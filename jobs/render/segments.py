@@ -74,8 +74,14 @@ class SegmentedReport:
 
 
 def segmented_suits(plan: RenderPlan) -> bool:
-    """Whether "auto" renders segment by segment: H.264 MP4 with the segment cache or smart render on."""
-    return plan.output.format == "mp4" and (settings.RENDER_SEGMENT_CACHE_MB > 0 or settings.RENDER_SMART)
+    """Whether "auto" renders segment by segment: H.264 MP4 of at least two segments, cache or smart render on.
+
+    A shorter render is one segment anyway: the single graph does the same work without the extra sound pass
+    and join.
+    """
+    long_enough = plan.frames >= 2 * settings.RENDER_SEGMENT_SECONDS * plan.output.fps
+    return plan.output.format == "mp4" and long_enough and (settings.RENDER_SEGMENT_CACHE_MB > 0
+                                                             or settings.RENDER_SMART)
 
 
 def segmented_why(plan: RenderPlan, requested: str, chosen: str) -> str:
@@ -89,6 +95,8 @@ def segmented_why(plan: RenderPlan, requested: str, chosen: str) -> str:
                 "stream-copied, the rest is encoded")
     if plan.output.format != "mp4":
         return f"{plan.output.format} is encoded as one graph (segments join only as H.264)"
+    if plan.frames < 2 * settings.RENDER_SEGMENT_SECONDS * plan.output.fps:
+        return "shorter than two segments: one graph does it without a separate sound pass and join"
     return "the segment cache and smart render are switched off"
 
 
@@ -338,6 +346,9 @@ def render_segmented(plan: RenderPlan, out_path: Path, work: Path, monitor: Rend
         frames = min(total, done_frames + extra)
         monitor.encode_progress(frames / total, f"Encoding frame {frames} of {plan.frames}")
 
+    reference = next((s.smart.source.param_sets for s in segments if s.smart is not None), None)
+    verified = reference is None
+
     for index, segment in enumerate(segments):
         monitor.check()
         if segment.smart is not None:
@@ -359,17 +370,21 @@ def render_segmented(plan: RenderPlan, out_path: Path, work: Path, monitor: Rend
                 report.encoded += 1
                 report.encoded_frames += segment.frames
             segment.files = [target]
+        if not verified:
+            encoded = [f for f in segment.files if "-copy" not in f.name]
+            if encoded:
+                verified = True
+                if not smart_render.smart_verify(encoded[0], reference):
+                    # The re-encoded pieces' parameter sets differ from the copied GOPs': the join would not
+                    # decode everywhere. Start again without smart render.
+                    fallback = render_segmented(plan, out_path, work, monitor, known_hashes=known_hashes,
+                                                smart=False)
+                    fallback.notes.append("smart render fell back to re-encoding: the re-encoded pieces' "
+                                          "H.264 headers did not match the source's")
+                    return fallback
         done_frames += segment.frames
         progress(0)
     monitor.check(force=True)
-    if smart_sources and report.smart:
-        reference = next(s.smart.source.param_sets for s in segments if s.smart is not None)
-        if not smart_render.smart_verify(segments, reference):
-            # A piece's parameter sets differ from the copied GOPs': the join would not decode everywhere.
-            fallback = render_segmented(plan, out_path, work, monitor, known_hashes=known_hashes, smart=False)
-            fallback.notes.append("smart render fell back to re-encoding: the re-encoded pieces' H.264 headers "
-                                  "did not match the source's")
-            return fallback
     fmt = format_get(plan.output.format)
     audio = None
     if fmt.has_audio:

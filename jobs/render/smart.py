@@ -90,8 +90,23 @@ def _x264_params(options: dict[str, str]) -> str:
     return ":".join(f"{name}={options[key]}" for key, name in _X264_OPTIONS.items() if key in options)
 
 
+_PROBED: dict[tuple, tuple[SourceInfo | None, str]] = {}
+
+
 def source_probe(path: str, plan: RenderPlan) -> tuple[SourceInfo | None, str]:
-    """What smart render needs of a source, or None and the reason it does not qualify."""
+    """What smart render needs of a source, or None and the reason it does not qualify (remembered per file
+    and output shape within the process: a worker probes each source once)."""
+    import os
+
+    stat = os.stat(path)
+    o = plan.output
+    memo = (path, stat.st_size, stat.st_mtime_ns, o.width, o.height, o.fps_num, o.fps_den)
+    if memo not in _PROBED:
+        _PROBED[memo] = _source_probe(path, plan)
+    return _PROBED[memo]
+
+
+def _source_probe(path: str, plan: RenderPlan) -> tuple[SourceInfo | None, str]:
     o = plan.output
     data = json.loads(_run([ffprobe_exe(), "-v", "error", "-select_streams", "v:0", "-show_streams", "-of", "json",
                             path]))
@@ -275,11 +290,13 @@ def smart_segment(plan: RenderPlan, segment, parts: Path, work: Path, monitor: R
     return files, copied
 
 
-def smart_verify(segments: list, reference: bytes) -> bool:
-    """Every piece carries the reference SPS/PPS (the copied GOPs' own): the joined stream decodes."""
-    for segment in segments:
-        for path in segment.files:
-            if param_sets(first_packet(path)) != reference:
-                logger.warning("smart render: %s has other parameter sets than the source", path.name)
-                return False
-    return True
+def smart_verify(piece: Path, reference: bytes) -> bool:
+    """A re-encoded piece carries the reference SPS/PPS (the copied GOPs' own), so the joined stream decodes.
+
+    Every piece of one render is encoded with the same arguments at the same size, so one piece speaks for
+    all; the copied ones carry their source's, which smart_prepare already compared.
+    """
+    if param_sets(first_packet(piece)) == reference:
+        return True
+    logger.warning("smart render: %s has other parameter sets than the source", piece.name)
+    return False

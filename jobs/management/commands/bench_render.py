@@ -38,7 +38,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from jobs.render import AssetSource, render_timeline
+from jobs.render import AssetSource, render_timeline, segment_cache
 from jobs.render.media import ffmpeg_exe
 from jobs.render.procs import descendants
 from jobs.render.quality import average_psnr, probe
@@ -114,9 +114,15 @@ class Command(BaseCommand):
         parser.add_argument("--workdir", type=Path, default=None, help="where media and outputs go (default: temp)")
         parser.add_argument("--keep", action="store_true", help="keep the work directory")
         parser.add_argument("--no-v1", action="store_true", help="skip the schema 1 reference edit")
+        # --- issue 15: smart render and segment cache lines (_bench_segments.py) ---
+        parser.add_argument("--only", choices=("all", "reference", "cuts", "rerender"), default="all",
+                            help="run one part: the reference edits, cuts_vs_reencode or rerender_vs_first")
+        parser.add_argument("--edit-seconds", type=float, default=60.0,
+                            help="length of the cuts and re-render edits (default 60)")
+        parser.add_argument("--segments-size", default="1920x1080", help="their media size (default 1920x1080)")
 
     def handle(self, *args, runs: int, size: str, seconds: float, workdir: Path | None, keep: bool, no_v1: bool,
-               **options):
+               only: str = "all", edit_seconds: float = 60.0, segments_size: str = "1920x1080", **options):
         try:
             width, height = (int(part) for part in size.lower().split("x"))
         except ValueError:
@@ -127,16 +133,34 @@ class Command(BaseCommand):
         work = Path(tempfile.mkdtemp(prefix="cutline-bench-")) if own_dir else workdir
         work.mkdir(parents=True, exist_ok=True)
         try:
-            if not no_v1:
-                self.bench(work, runs, width, height, seconds)
-            media, assets = self.media(work, width, height, seconds)
-            v2 = self.bench_v2(work, runs, width, height, seconds, media, assets)
-            peak = self.clips48(work, width, height, seconds, assets)
-            self.say(f"v2_vs_ffmpeg={v2['auto']:.3f} v2_moviepy_vs_ffmpeg={v2['moviepy']:.3f} "
-                     f"clips48_peak_mib={peak / 2**20:.0f}")
+            if only in ("all", "reference"):
+                if not no_v1:
+                    self.bench(work, runs, width, height, seconds)
+                media, assets = self.media(work, width, height, seconds)
+                v2 = self.bench_v2(work, runs, width, height, seconds, media, assets)
+                peak = self.clips48(work, width, height, seconds, assets)
+                self.say(f"v2_vs_ffmpeg={v2['auto']:.3f} v2_moviepy_vs_ffmpeg={v2['moviepy']:.3f} "
+                         f"clips48_peak_mib={peak / 2**20:.0f}")
+            if only in ("all", "cuts", "rerender"):
+                self.bench_segments(work, runs, only, edit_seconds, segments_size)
         finally:
             if own_dir and not keep:
                 shutil.rmtree(work, ignore_errors=True)
+
+    def bench_segments(self, work: Path, runs: int, only: str, edit_seconds: float, segments_size: str) -> None:
+        from jobs.management.commands import _bench_segments as seg
+
+        try:
+            width, height = (int(part) for part in segments_size.lower().split("x"))
+        except ValueError:
+            raise CommandError("--segments-size must look like 1920x1080") from None
+        clip = edit_seconds / 4
+        if only in ("all", "cuts"):
+            ratio = seg.bench_cuts(self.say, work, runs, width, height, clip)
+            self.say(f"cuts_vs_reencode={ratio:.3f} load_average={' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+        if only in ("all", "rerender"):
+            ratio = seg.bench_rerender(self.say, work, runs, width, height, clip)
+            self.say(f"rerender_vs_first={ratio:.3f} load_average={' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
     def say(self, text: str) -> None:
         self.stdout.write(text)
@@ -197,6 +221,7 @@ class Command(BaseCommand):
             subprocess.run([*hand, str(out)], check=True, timeout=600, stdin=subprocess.DEVNULL)
 
         def run_cutline(path: str, out: Path) -> None:
+            segment_cache.cache_clear()  # issue 15: a first render every time, never a cache hit
             render_timeline(timeline, assets, "project", out, path=path)
 
         means = {"ffmpeg": run_hand, "auto": lambda out: run_cutline("auto", out),
@@ -344,7 +369,8 @@ class Command(BaseCommand):
         means = {
             "ffmpeg": lambda out: subprocess.run([*hand, str(out)], check=True, timeout=600,
                                                  stdin=subprocess.DEVNULL),
-            "auto": lambda out: render_timeline(document, assets, "project", out, path="auto"),
+            "auto": lambda out: (segment_cache.cache_clear(),  # issue 15: no cache hits between runs
+                                 render_timeline(document, assets, "project", out, path="auto")),
             "moviepy": lambda out: render_timeline(document, assets, "project", out, path="moviepy"),
         }
         times: dict[str, list[float]] = {name: [] for name in means}

@@ -1,0 +1,134 @@
+"""bench_render's issue 15 lines: smart render and the segment cache, each a ratio measured side by side.
+
+- `cuts_vs_reencode=`: a cuts-only edit (four 15 s cuts of three x264 1080p sources with 1 s GOPs, cut
+  points off the keyframes) by the automatic path (smart render) over the single-graph full re-encode.
+- `rerender_vs_first=`: an edit with crossfades and three titles rendered from a cold cache, then again
+  after changing one title's text; segment cache alone (smart render off, so the first render encodes
+  every frame).
+
+Both clear the segment cache before every render that must start cold, check that the outputs agree
+(frame count, average PSNR) and print CPU time beside wall time.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import time
+from pathlib import Path
+
+from django.core.management.base import CommandError
+from django.test import override_settings
+
+from jobs.render import AssetSource, render_timeline, segment_cache
+from jobs.render.quality import average_psnr, probe
+from projects.sample_media import make_video
+
+SOURCES = (("A", "testsrc2", 440), ("B", "testsrc", 550), ("C", "rgbtestsrc", 660))
+CLIP_SECONDS = 15.0  # of a 60 s edit; scaled by --edit-seconds
+INS = {"A": 2.3, "B": 1.1, "C": 3.7}
+
+
+def _cpu() -> float:
+    import resource
+
+    own, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+def _load() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def sources(work: Path, width: int, height: int, clip: float) -> dict[str, AssetSource]:
+    seconds = clip + 5.0
+    assets = {}
+    for name, pattern, tone in SOURCES:
+        path = work / f"seg-{name}-{width}x{height}-{seconds:g}.mp4"
+        if not path.exists():
+            # veryfast crf 23 with a 1 s GOP: what a phone or a screen recorder hands over, more or less.
+            make_video(path, seconds=seconds, width=width, height=height, fps=30, source=pattern, tone_hz=tone,
+                       crf=23, preset="veryfast", gop=30)
+        assets[name] = AssetSource(asset_id=name, path=path, kind="video", duration=seconds, width=width,
+                                   height=height, fps=30.0, has_audio=True, name=path.name)
+    return assets
+
+
+def _document(width: int, height: int, clip: float, *, crossfade: float = 0.0, titles: list[str] | None = None):
+    order = ["A", "B", "C", "A"]
+    clips, start = [], 0.0
+    for index, name in enumerate(order):
+        source_in = INS[name] if index < 3 else 0.5
+        item = {"id": f"c{index + 1}", "asset_id": name, "start": round(start, 6), "in": source_in,
+                "out": source_in + clip}
+        if index and crossfade:
+            item["transition"] = {"type": "crossfade", "duration": crossfade}
+        clips.append(item)
+        start += clip - (crossfade if index < len(order) - 1 else 0.0)
+    tracks = [{"id": "v1", "kind": "video", "clips": clips}]
+    if titles:
+        size = round(60 * height / 1080)
+        step = start / len(titles)
+        tracks.append({"id": "t1", "kind": "text", "clips": [
+            {"id": f"x{i}", "text": text, "start": round(i * step + step / 4, 3), "duration": round(step / 4, 3),
+             "style": {"size": size, "color": "#ffffff", "position": "center"}} for i, text in enumerate(titles)]})
+    return {"schema": 1, "output": {"width": width, "height": height, "fps": 30, "background": "#000000"},
+            "tracks": tracks, "markers": [], "view": {"current_time": 0.0, "zoom": 1.0}}
+
+
+def _timed(document, assets, out: Path, path: str) -> tuple[float, float, str]:
+    messages: list[str] = []
+    cpu, started = _cpu(), time.perf_counter()
+    result = render_timeline(document, assets, "project", out, path=path,
+                             on_progress=lambda p: messages.append(p.message))
+    summary = next((m for m in messages if "segments:" in m), result.render_path)
+    return time.perf_counter() - started, _cpu() - cpu, summary
+
+
+def _agree(a: Path, b: Path) -> float:
+    fa, fb = probe(a), probe(b)
+    if fa.frames != fb.frames:
+        raise CommandError(f"{a.name} has {fa.frames} frames, {b.name} {fb.frames}")
+    return average_psnr(a, b)
+
+
+def bench_cuts(say, work: Path, runs: int, width: int, height: int, clip: float) -> float:
+    assets = sources(work, width, height, clip)
+    document = _document(width, height, clip)
+    say(f"cuts-only edit: 4 cuts of {clip:g} s at {width}x{height}; load average {_load()}")
+    ratios = []
+    for run in range(runs):
+        figures = {}
+        for name, path in ((("smart", "auto"), ("reencode", "ffmpeg")) if run % 2 == 0
+                           else (("reencode", "ffmpeg"), ("smart", "auto"))):
+            segment_cache.cache_clear()
+            out = work / f"cuts-{name}.mp4"
+            figures[name] = (*_timed(document, assets, out, path), out)
+            say(f"run {run + 1} {name:8s} {figures[name][0]:6.2f} s  cpu {figures[name][1]:6.2f} s  "
+                f"({figures[name][2]})")
+        value = _agree(figures["smart"][3], figures["reencode"][3])
+        ratios.append(figures["smart"][0] / figures["reencode"][0])
+        say(f"run {run + 1} smart vs re-encode: PSNR {value:.2f} dB, ratio {ratios[-1]:.3f}")
+    segment_cache.cache_clear()
+    return statistics.median(ratios)
+
+
+def bench_rerender(say, work: Path, runs: int, width: int, height: int, clip: float) -> float:
+    assets = sources(work, width, height, clip)
+    before = _document(width, height, clip, crossfade=0.5, titles=["One", "Two", "Three"])
+    after = _document(width, height, clip, crossfade=0.5, titles=["One", "Two, changed", "Three"])
+    say(f"re-render edit: 4 clips of {clip:g} s, crossfades, 3 titles at {width}x{height}; load average {_load()}")
+    ratios = []
+    with override_settings(RENDER_SMART=False):
+        for run in range(runs):
+            segment_cache.cache_clear()
+            first = _timed(before, assets, work / "first.mp4", "auto")
+            second = _timed(after, assets, work / "second.mp4", "auto")
+            say(f"run {run + 1} first  {first[0]:6.2f} s  cpu {first[1]:6.2f} s  ({first[2]})")
+            say(f"run {run + 1} second {second[0]:6.2f} s  cpu {second[1]:6.2f} s  ({second[2]})")
+            ratios.append(second[0] / first[0])
+        reference = work / "second-ref.mp4"
+        render_timeline(after, assets, "project", reference, path="ffmpeg")
+        say(f"re-render vs single graph of the changed edit: PSNR {_agree(work / 'second.mp4', reference):.2f} dB")
+    segment_cache.cache_clear()
+    return statistics.median(ratios)
