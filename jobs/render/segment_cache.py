@@ -51,6 +51,10 @@ def cache_enabled() -> bool:
     return settings.RENDER_SEGMENT_CACHE_MB > 0
 
 
+def cache_has(key: str) -> bool:
+    return cache_enabled() and default_storage.exists(_name(key))
+
+
 def cache_get(key: str, destination: Path) -> bool:
     """Copy the cached segment `key` to `destination`; False on a miss."""
     if not cache_enabled():

@@ -20,6 +20,7 @@ import itertools
 import json
 import logging
 import os
+import time
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
@@ -39,6 +40,7 @@ logger = logging.getLogger(__name__)
 # Bump whenever a change to the renderer changes the pixels or the bitstream of a segment.
 RENDERER_VERSION = "1"
 MUX_TIMEOUT = 600.0
+PART_POLL = 0.2  # seconds between looks at the cache while other workers encode
 
 
 @dataclass
@@ -62,12 +64,15 @@ class SegmentedReport:
     cached: int = 0
     encoded: int = 0
     smart: int = 0
+    by_parts: int = 0  # segments other workers encoded (segment-parallel)
     copied_frames: int = 0
     encoded_frames: int = 0
     notes: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
         parts = [f"{self.segments} segments: {self.cached} from the cache, {self.encoded} encoded"]
+        if self.by_parts:
+            parts.append(f"{self.by_parts} encoded by other workers")
         if self.smart:
             parts.append(f"{self.smart} smart ({self.copied_frames} frames stream-copied)")
         return ", ".join(parts) + "".join(f"; {note}" for note in self.notes)
@@ -320,6 +325,37 @@ def segments_plan(plan: RenderPlan, *, known_hashes: dict[str, str] | None = Non
     return segments
 
 
+def _fan_out(plan: RenderPlan, segments: list[Segment], encoder: list[str]):
+    """jobs.services.parts when this render fans its uncached segments out to other workers, else None."""
+    global fan_parent
+    try:
+        from jobs.services import parts
+    except ImportError:  # the renderer without the job service (a plain script)
+        return None
+    parent = parts.parts_parent()
+    if parent is None:
+        return None
+    todo = [(i, s) for i, s in enumerate(segments) if s.smart is None and not segment_cache.cache_has(s.key)]
+    seconds = sum(s.frames for _, s in todo) / plan.output.fps
+    if len(todo) < 2 or seconds < settings.RENDER_PARTS_MIN_SECONDS:
+        return None
+    # The parent starts on the first segment itself; parts are queued last segment first, so the two meet
+    # in the middle.
+    fan_parent = parent
+    try:
+        parts.parts_enqueue(parent, [{"index": i, "key": s.key, "plan": s.plan.to_json(), "encoder": encoder,
+                                      "frames": s.frames} for i, s in todo[1:]])
+    except Exception:
+        # Redis refused: this worker renders every segment itself (any part that did get queued finds the
+        # stop flag, or its segment cached, and returns).
+        logger.warning("job %s: could not fan out its segments; rendering them here", parent, exc_info=True)
+        return None
+    return parts
+
+
+fan_parent = ""
+
+
 def render_segmented(plan: RenderPlan, out_path: Path, work: Path, monitor: RenderMonitor, *,
                      known_hashes: dict[str, str] | None = None, smart: bool = True) -> SegmentedReport:
     """Render an mp4 plan segment by segment (cache first), then join; returns what was done."""
@@ -348,6 +384,27 @@ def render_segmented(plan: RenderPlan, out_path: Path, work: Path, monitor: Rend
 
     reference = next((s.smart.source.param_sets for s in segments if s.smart is not None), None)
     verified = reference is None
+    fan = _fan_out(plan, segments, encoder)
+    owner = f"parent:{os.getpid()}"
+    deferred: list[int] = []
+
+    def encode_here(index: int, segment: Segment, target: Path) -> None:
+        refreshed = [time.monotonic()]
+
+        def on_frame(n: int) -> None:
+            if fan and time.monotonic() - refreshed[0] >= 1.0:
+                refreshed[0] = time.monotonic()
+                fan.claim_refresh(segment.key, owner)
+            progress(n)
+
+        try:
+            segment_encode(segment.plan, target, work, monitor, encoder, on_frame, name=f"seg{index:05d}")
+            segment_cache.cache_put(segment.key, target)
+        finally:
+            if fan:
+                fan.claim_release(segment.key, owner)
+        report.encoded += 1
+        report.encoded_frames += segment.frames
 
     for index, segment in enumerate(segments):
         monitor.check()
@@ -360,16 +417,15 @@ def render_segmented(plan: RenderPlan, out_path: Path, work: Path, monitor: Rend
             report.encoded_frames += segment.frames - copied
         else:
             target = parts / f"seg{index:05d}.mp4"
+            segment.files = [target]
             if segment_cache.cache_get(segment.key, target):
                 segment.cached = True
                 report.cached += 1
+            elif fan and not fan.claim(segment.key, owner):
+                deferred.append(index)  # a part on another worker has it
+                continue
             else:
-                segment_encode(segment.plan, target, work, monitor, encoder, lambda n: progress(n),
-                               name=f"seg{index:05d}")
-                segment_cache.cache_put(segment.key, target)
-                report.encoded += 1
-                report.encoded_frames += segment.frames
-            segment.files = [target]
+                encode_here(index, segment, target)
         if not verified:
             encoded = [f for f in segment.files if "-copy" not in f.name]
             if encoded:
@@ -384,6 +440,24 @@ def render_segmented(plan: RenderPlan, out_path: Path, work: Path, monitor: Rend
                     return fallback
         done_frames += segment.frames
         progress(0)
+    while deferred:
+        # Wait for the parts: take each result from the cache; a part whose claim lapsed (its worker died)
+        # or that never started is encoded here.
+        for index in list(deferred):
+            segment = segments[index]
+            target = segment.files[0]
+            if segment_cache.cache_get(segment.key, target):
+                report.by_parts += 1
+            elif not fan.claim_held(segment.key) and fan.claim(segment.key, owner):
+                encode_here(index, segment, target)
+            else:
+                continue
+            deferred.remove(index)
+            done_frames += segment.frames
+        progress(fan.parts_progress(fan_parent) if deferred else 0)
+        monitor.check()
+        if deferred:
+            time.sleep(PART_POLL)
     monitor.check(force=True)
     fmt = format_get(plan.output.format)
     audio = None

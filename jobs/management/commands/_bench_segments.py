@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import statistics
+import subprocess
 import time
 from pathlib import Path
 
@@ -21,8 +22,8 @@ from django.core.management.base import CommandError
 from django.test import override_settings
 
 from jobs.render import AssetSource, render_timeline, segment_cache
+from jobs.render.media import ffmpeg_exe
 from jobs.render.quality import average_psnr, probe
-from projects.sample_media import make_video
 
 SOURCES = (("A", "testsrc2", 440), ("B", "testsrc", 550), ("C", "rgbtestsrc", 660))
 CLIP_SECONDS = 15.0  # of a 60 s edit; scaled by --edit-seconds
@@ -47,8 +48,14 @@ def sources(work: Path, width: int, height: int, clip: float) -> dict[str, Asset
         path = work / f"seg-{name}-{width}x{height}-{seconds:g}.mp4"
         if not path.exists():
             # veryfast crf 23 with a 1 s GOP: what a phone or a screen recorder hands over, more or less.
-            make_video(path, seconds=seconds, width=width, height=height, fps=30, source=pattern, tone_hz=tone,
-                       crf=23, preset="veryfast", gop=30)
+            partial = path.with_name(f"partial-{path.name}")
+            subprocess.run([ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi", "-i",
+                            f"{pattern}=size={width}x{height}:rate=30:duration={seconds}", "-f", "lavfi", "-i",
+                            f"sine=frequency={tone}:sample_rate=48000:duration={seconds}", "-c:v", "libx264",
+                            "-preset", "veryfast", "-crf", "23", "-pix_fmt", "yuv420p", "-g", "30", "-c:a", "aac",
+                            "-b:a", "128k", "-movflags", "+faststart", "-shortest", str(partial)],
+                           check=True, timeout=3600)
+            partial.rename(path)
         assets[name] = AssetSource(asset_id=name, path=path, kind="video", duration=seconds, width=width,
                                    height=height, fps=30.0, has_audio=True, name=path.name)
     return assets

@@ -15,7 +15,7 @@ import pytest
 
 from jobs.render import render_timeline, segment_cache, segments
 from jobs.render.media import ffmpeg_exe
-from jobs.render.quality import ffprobe_exe, probe, psnr
+from jobs.render.quality import ffprobe_exe, psnr
 from tests.jobs.render.conftest import timeline
 from tests.jobs.render.conftest import video as _video
 
@@ -107,7 +107,7 @@ def test_segments_are_cut_only_outside_transitions(out_dir):
     assets = {"a": video("a", seconds=3.0), "b": video("b", seconds=3.0, source="smptebars")}
     document = edit(clip("c1", "a", 0.0, 0.0, 3.0),
                     clip("c2", "b", 2.5, 0.0, 3.0, transition_in={"type": "crossfade", "duration": 0.5}))
-    result, messages = render(document, assets, out_dir / "x.mp4")
+    result, _ = render(document, assets, out_dir / "x.mp4")
     reference, _ = render(document, assets, out_dir / "ref.mp4", path="ffmpeg")
     assert result.render_path in ("segmented", "smart")
     assert_same_render(result, reference)
