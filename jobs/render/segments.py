@@ -20,6 +20,7 @@ import itertools
 import json
 import logging
 import os
+import threading
 import time
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -356,9 +357,45 @@ def _fan_out(plan: RenderPlan, segments: list[Segment], encoder: list[str]):
 fan_parent = ""
 
 
+class _AudioMix(threading.Thread):
+    """The sound mix, encoded beside the segments (it needs none of them)."""
+
+    def __init__(self, plan: RenderPlan, work: Path) -> None:
+        super().__init__(daemon=True)
+        self.plan, self.work, self.path = plan, work, work / "audio.m4a"
+        self.stop = threading.Event()
+        self.error: BaseException | None = None
+
+    def run(self) -> None:
+        try:
+            # Its own monitor: only the render's thread asks should_cancel (it may read the database).
+            audio_encode(self.plan, self.path, self.work, RenderMonitor(None, self.stop.is_set, timeout=None))
+        except BaseException as exc:
+            self.error = exc
+
+    def result(self) -> Path:
+        self.join()
+        if self.error is not None:
+            raise self.error
+        return self.path
+
+
 def render_segmented(plan: RenderPlan, out_path: Path, work: Path, monitor: RenderMonitor, *,
                      known_hashes: dict[str, str] | None = None, smart: bool = True) -> SegmentedReport:
     """Render an mp4 plan segment by segment (cache first), then join; returns what was done."""
+    mix = _AudioMix(plan, work) if format_get(plan.output.format).has_audio else None
+    if mix is not None:
+        mix.start()
+    try:
+        return _render_segments(plan, out_path, work, monitor, known_hashes=known_hashes, smart=smart, mix=mix)
+    finally:
+        if mix is not None and mix.is_alive():
+            mix.stop.set()  # the render failed or was canceled: its encoder stops within a tenth of a second
+            mix.join()
+
+
+def _render_segments(plan: RenderPlan, out_path: Path, work: Path, monitor: RenderMonitor, *,
+                     known_hashes: dict[str, str] | None, smart: bool, mix: _AudioMix | None) -> SegmentedReport:
     from jobs.render import smart as smart_render
 
     report = SegmentedReport()
@@ -433,8 +470,8 @@ def render_segmented(plan: RenderPlan, out_path: Path, work: Path, monitor: Rend
                 if not smart_render.smart_verify(encoded[0], reference):
                     # The re-encoded pieces' parameter sets differ from the copied GOPs': the join would not
                     # decode everywhere. Start again without smart render.
-                    fallback = render_segmented(plan, out_path, work, monitor, known_hashes=known_hashes,
-                                                smart=False)
+                    fallback = _render_segments(plan, out_path, work, monitor, known_hashes=known_hashes,
+                                                smart=False, mix=mix)
                     fallback.notes.append("smart render fell back to re-encoding: the re-encoded pieces' "
                                           "H.264 headers did not match the source's")
                     return fallback
@@ -459,10 +496,6 @@ def render_segmented(plan: RenderPlan, out_path: Path, work: Path, monitor: Rend
         if deferred:
             time.sleep(PART_POLL)
     monitor.check(force=True)
-    fmt = format_get(plan.output.format)
-    audio = None
-    if fmt.has_audio:
-        audio = work / "audio.m4a"
-        audio_encode(plan, audio, work, monitor)
+    audio = mix.result() if mix is not None else None
     segments_join([f for s in segments for f in s.files], audio, out_path, work, plan.output.fps_expr)
     return report
