@@ -135,22 +135,23 @@ def cut_allowed(plan: RenderPlan, frame: int, spans: list[tuple[int, int]] | Non
     return 0 < frame < plan.frames and not any(lo <= frame < hi for lo, hi in spans)
 
 
-def segments_split(plan: RenderPlan, target_frames: int) -> list[tuple[int, int]]:
-    """[start, end) frame ranges covering the plan, about `target_frames` long, cut only where allowed.
+def segments_split(plan: RenderPlan, target_frames: int, lo: int = 0, hi: int | None = None) -> list[tuple[int, int]]:
+    """[start, end) frame ranges covering frames [lo, hi) of the plan, about `target_frames` long, cut only
+    where allowed (`lo` and `hi` themselves must be allowed cuts).
 
     Clip starts and ends on the first track are preferred cut points (a clip that smart render can copy then
     lies in whole segments); inside a long stretch the cut goes to the first allowed frame at or after
     every `target_frames`.
     """
     spans = _forbidden(plan)
-    total = plan.frames
+    total = plan.frames if hi is None else hi
     target = max(1, target_frames)
     base = min((layer.track_index for layer in plan.layers), default=None)
     edges = sorted({f for layer in plan.layers if layer.track_index == base for f in (layer.start, layer.end)
                     if cut_allowed(plan, f, spans)})
     cuts: list[int] = []
-    position = 0
-    edge_iter = [e for e in edges if e > 0]
+    position = lo
+    edge_iter = [e for e in edges if lo < e < total]
     while True:
         wanted = position + target
         nxt_edge = next((e for e in edge_iter if e > position), None)
@@ -158,14 +159,14 @@ def segments_split(plan: RenderPlan, target_frames: int) -> list[tuple[int, int]
             candidate = nxt_edge
         else:
             candidate = wanted
-            for lo, hi in spans:
-                if lo <= candidate < hi:
-                    candidate = hi
+            for span_lo, span_hi in spans:
+                if span_lo <= candidate < span_hi:
+                    candidate = span_hi
         if candidate >= total or (total - candidate < max(1, target // 4) and candidate not in edges):
             break
         cuts.append(candidate)
         position = candidate
-    bounds = [0, *cuts, total]
+    bounds = [lo, *cuts, total]
     return [(a, b) for a, b in itertools.pairwise(bounds) if b > a]
 
 
@@ -315,14 +316,28 @@ def segments_join(files: list[Path], audio: Path | None, out_path: Path, work: P
 
 
 def segments_plan(plan: RenderPlan, *, known_hashes: dict[str, str] | None = None,
-                  segment_seconds: float | None = None, x264_params: str = "") -> list[Segment]:
+                  segment_seconds: float | None = None, x264_params: str = "",
+                  copies: list[tuple[int, int, object]] | None = None) -> list[Segment]:
+    """The render's segments: `copies` (smart render's stream-copied ranges) as they are, and every frame
+    between them in encoded segments of about RENDER_SEGMENT_SECONDS."""
     seconds = settings.RENDER_SEGMENT_SECONDS if segment_seconds is None else segment_seconds
     target = max(1, round(seconds * plan.output.fps))
     encoder = video_encoder_args(plan, x264_params)
-    segments = []
-    for a, b in segments_split(plan, target):
-        sub = plan_slice(plan, a, b)
-        segments.append(Segment(start=a, end=b, plan=sub, key=segment_key(sub, encoder, known_hashes)))
+    segments: list[Segment] = []
+
+    def encoded(lo: int, hi: int) -> None:
+        for a, b in segments_split(plan, target, lo, hi):
+            sub = plan_slice(plan, a, b)
+            segments.append(Segment(start=a, end=b, plan=sub, key=segment_key(sub, encoder, known_hashes)))
+
+    cursor = 0
+    for a, b, cut in sorted(copies or [], key=lambda item: item[0]):
+        if a > cursor:
+            encoded(cursor, a)
+        segments.append(Segment(start=a, end=b, plan=plan_slice(plan, a, b), smart=cut))
+        cursor = b
+    if cursor < plan.frames:
+        encoded(cursor, plan.frames)
     return segments
 
 
@@ -404,10 +419,9 @@ def _render_segments(plan: RenderPlan, out_path: Path, work: Path, monitor: Rend
         x264_params, smart_sources, note = smart_render.smart_prepare(plan, work)
         if note:
             report.notes.append(note)
-    segments = segments_plan(plan, known_hashes=known_hashes, x264_params=x264_params)
+    copies = smart_render.smart_copies(plan, smart_sources) if smart_sources else []
+    segments = segments_plan(plan, known_hashes=known_hashes, x264_params=x264_params, copies=copies)
     encoder = video_encoder_args(plan, x264_params)
-    if smart_sources:
-        segments = smart_render.smart_assign(plan, segments, smart_sources)
     report.segments = len(segments)
     done_frames = 0
     total = max(1, plan.frames)
@@ -446,12 +460,9 @@ def _render_segments(plan: RenderPlan, out_path: Path, work: Path, monitor: Rend
     for index, segment in enumerate(segments):
         monitor.check()
         if segment.smart is not None:
-            files, copied = smart_render.smart_segment(plan, segment, parts, work, monitor, encoder,
-                                                       lambda n: progress(n))
-            segment.files = files
+            segment.files = [smart_render.smart_copy(segment, parts, work)]
             report.smart += 1
-            report.copied_frames += copied
-            report.encoded_frames += segment.frames - copied
+            report.copied_frames += segment.frames
         else:
             target = parts / f"seg{index:05d}.mp4"
             segment.files = [target]
@@ -463,18 +474,16 @@ def _render_segments(plan: RenderPlan, out_path: Path, work: Path, monitor: Rend
                 continue
             else:
                 encode_here(index, segment, target)
-        if not verified:
-            encoded = [f for f in segment.files if "-copy" not in f.name]
-            if encoded:
-                verified = True
-                if not smart_render.smart_verify(encoded[0], reference):
-                    # The re-encoded pieces' parameter sets differ from the copied GOPs': the join would not
-                    # decode everywhere. Start again without smart render.
-                    fallback = _render_segments(plan, out_path, work, monitor, known_hashes=known_hashes,
-                                                smart=False, mix=mix)
-                    fallback.notes.append("smart render fell back to re-encoding: the re-encoded pieces' "
-                                          "H.264 headers did not match the source's")
-                    return fallback
+        if not verified and segment.smart is None:
+            verified = True
+            if not smart_render.smart_verify(segment.files[0], reference):
+                # The re-encoded pieces' parameter sets differ from the copied GOPs': the join would not
+                # decode everywhere. Start again without smart render.
+                fallback = _render_segments(plan, out_path, work, monitor, known_hashes=known_hashes,
+                                            smart=False, mix=mix)
+                fallback.notes.append("smart render fell back to re-encoding: the re-encoded pieces' "
+                                      "H.264 headers did not match the source's")
+                return fallback
         done_frames += segment.frames
         progress(0)
     while deferred:

@@ -26,7 +26,6 @@ from jobs.render.errors import RenderFailed
 from jobs.render.media import ffmpeg_exe
 from jobs.render.plan import Layer, RenderPlan
 from jobs.render.procs import run_quiet
-from jobs.render.progress import RenderMonitor
 from jobs.render.quality import ffprobe_exe
 
 logger = logging.getLogger(__name__)
@@ -53,6 +52,7 @@ class SourceInfo:
 class SmartCut:
     layer: Layer
     source: SourceInfo
+    first: int  # the source frame (display order, a keyframe) the copy starts at
 
 
 def _run(args: list[str]) -> bytes:
@@ -186,108 +186,60 @@ def smart_prepare(plan: RenderPlan, work: Path) -> tuple[str, dict[str, SourceIn
     return lead.x264_params, chosen, note
 
 
-def _covered(plan: RenderPlan, layer: Layer, a: int, b: int) -> bool:
-    """True when only `layer` shows in frames [a, b), untouched (no fade there, nothing over it)."""
-    if a < layer.start + layer.fade_in or b > layer.end - layer.fade_out:
-        return False
-    return not any(other is not layer and other.start < b and other.end > a for other in plan.layers)
+def _free_windows(plan: RenderPlan, layer: Layer) -> list[tuple[int, int]]:
+    """Timeline frame ranges where `layer` shows alone and untouched: no fade, nothing over or under it."""
+    lo, hi = layer.start + layer.fade_in, layer.end - layer.fade_out
+    busy = sorted((max(lo, o.start), min(hi, o.end)) for o in plan.layers
+                  if o is not layer and o.start < hi and o.end > lo)
+    windows, cursor = [], lo
+    for a, b in busy:
+        if a > cursor:
+            windows.append((cursor, a))
+        cursor = max(cursor, b)
+    if cursor < hi:
+        windows.append((cursor, hi))
+    return windows
 
 
-def smart_assign(plan: RenderPlan, segments: list, sources: dict[str, SourceInfo]) -> list:
-    """Merge runs of segments lying inside one qualifying plain cut into one smart segment."""
-    from jobs.render.segments import plan_slice
-
+def smart_copies(plan: RenderPlan, sources: dict[str, SourceInfo]) -> list[tuple[int, int, SmartCut]]:
+    """Timeline frame ranges [a, b) that are whole GOPs of a qualifying source, with what to copy."""
     base = min(layer.track_index for layer in plan.layers)
-    owners = []
-    for segment in segments:
-        owner = None
-        for layer in plan.layers:
-            if (layer.path in sources and _candidate(layer, plan, base) and layer.start <= segment.start
-                    and segment.end <= layer.end and _covered(plan, layer, segment.start, segment.end)):
-                owner = layer
-        owners.append(owner)
-    merged: list = []
-    for segment, owner in zip(segments, owners, strict=False):
-        last = merged[-1] if merged else None
-        if owner is not None and last is not None and last.smart is not None and last.smart.layer is owner \
-                and last.end == segment.start:
-            last.end = segment.end
-            last.plan = plan_slice(plan, last.start, last.end)
-            last.key = ""
+    fps = plan.output.fps
+    copies = []
+    for layer in plan.layers:
+        info = sources.get(layer.path)
+        if info is None or not _candidate(layer, plan, base):
             continue
-        if owner is not None:
-            segment.smart = SmartCut(layer=owner, source=sources[owner.path])
-        merged.append(segment)
-    for segment in merged:
-        if segment.smart is not None and _copy_range(plan, segment) is None:
-            segment.smart = None  # no whole GOP inside: an ordinary segment (its cache key still holds)
-    from jobs.render.segments import segment_key, video_encoder_args
-
-    encoder = video_encoder_args(plan, next(iter(sources.values())).x264_params)
-    for segment in merged:
-        if segment.smart is None and not segment.key:  # merged, then found to hold no whole GOP
-            segment.key = segment_key(segment.plan, encoder)
-    return merged
+        for a, b in _free_windows(plan, layer):
+            first = round((layer.src_in + (a - layer.start) / fps) * fps)  # source frame shown at `a`
+            last = first + (b - a)
+            if first < 0 or last > len(info.frame_times):
+                continue
+            k1 = next((k for k in info.keyframes if k >= first), None)
+            k2 = next((k for k in reversed(info.keyframes) if k <= last), None)
+            if k1 is None or k2 is None or k2 <= k1:
+                continue  # no whole GOP inside: encoded like the rest
+            copies.append((a + k1 - first, a + k2 - first, SmartCut(layer=layer, source=info, first=k1)))
+    return copies
 
 
-def _source_frame(layer: Layer, info: SourceInfo, fps: float, frame: int) -> int:
-    return round((layer.src_in + (frame - layer.start) / fps) * fps)
-
-
-def _copy_range(plan: RenderPlan, segment) -> tuple[int, int] | None:
-    """Source frame indices [k1, k2) of the whole GOPs inside the segment, or None."""
+def smart_copy(segment, parts: Path, work: Path) -> Path:
+    """Stream-copy the segment's GOPs from its source: packet for packet, nothing decoded."""
     cut: SmartCut = segment.smart
-    fps = plan.output.fps
-    first = _source_frame(cut.layer, cut.source, fps, segment.start)
-    last = first + segment.frames  # one past
-    if last > len(cut.source.frame_times):
-        return None
-    keys = cut.source.keyframes
-    k1 = next((k for k in keys if k >= first), None)
-    k2 = next((k for k in reversed(keys) if k <= last), None)
-    if k1 is None or k2 is None or k2 <= k1:
-        return None
-    return k1, k2
-
-
-def smart_segment(plan: RenderPlan, segment, parts: Path, work: Path, monitor: RenderMonitor,
-                  encoder: list[str], on_frame) -> tuple[list[Path], int]:
-    """The pieces of a smart segment: re-encoded head, copied GOPs, re-encoded tail. Returns (files, copied)."""
-    from jobs.render.segments import plan_slice, segment_encode
-
-    cut: SmartCut = segment.smart
-    fps = plan.output.fps
-    first = _source_frame(cut.layer, cut.source, fps, segment.start)
-    k1, k2 = _copy_range(plan, segment)
-    tag = f"smart{segment.start:07d}"
-    files: list[Path] = []
-    head = k1 - first
-    if head:
-        path = parts / f"{tag}-head.mp4"
-        segment_encode(plan_slice(plan, segment.start, segment.start + head), path, work, monitor, encoder,
-                       on_frame, name=f"{tag}-head")
-        files.append(path)
-    copied = k2 - k1
-    at = cut.source.start_time + cut.source.frame_times[k1]
-    # Rounded up to the microsecond: an input seek lands on the last keyframe at or before the time.
+    at = cut.source.start_time + cut.source.frame_times[cut.first]
+    # Rounded up to the microsecond: an input seek lands on the last keyframe at or before the time, and
+    # this one is a keyframe. `-frames:v` counts packets in decode order, which for closed GOPs is exactly
+    # the GOPs' frames.
     seek = math.ceil(at * 1e6) / 1e6
-    path = parts / f"{tag}-copy.mp4"
+    tag = f"copy{segment.start:07d}"
+    path = parts / f"{tag}.mp4"
     code = run_quiet([ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-y", "-ss", f"{seek:.6f}",
-                      "-i", cut.source.path, "-map", "0:v:0", "-c", "copy", "-frames:v", str(copied), "-an", "-sn",
-                      "-dn", "-f", "mp4", str(path)], timeout=PROBE_TIMEOUT * 10, log_path=work / f"{tag}.log")
-    if code != 0:
+                      "-i", cut.source.path, "-map", "0:v:0", "-c", "copy", "-frames:v", str(segment.frames),
+                      "-an", "-sn", "-dn", "-f", "mp4", str(path)], timeout=PROBE_TIMEOUT * 10,
+                     log_path=work / f"{tag}.log")
+    if code != 0 or not path.is_file():
         raise RenderFailed("A stream copy of a source failed.")
-    files.append(path)
-    on_frame(head + copied)
-    tail = segment.frames - head - copied
-    if tail:
-        path = parts / f"{tag}-tail.mp4"
-        start = segment.end - tail
-        segment_encode(plan_slice(plan, start, segment.end), path, work, monitor, encoder,
-                       lambda n: on_frame(head + copied + n), name=f"{tag}-tail")
-        files.append(path)
-    monitor.check()
-    return files, copied
+    return path
 
 
 def smart_verify(piece: Path, reference: bytes) -> bool:
