@@ -139,3 +139,59 @@ def bench_rerender(say, work: Path, runs: int, width: int, height: int, clip: fl
         say(f"re-render vs single graph of the changed edit: PSNR {_agree(work / 'second.mp4', reference):.2f} dB")
     segment_cache.cache_clear()
     return statistics.median(ratios)
+
+
+def _tree_cpu(pid: int) -> float:
+    """utime + stime of a process and its reaped children (the work horses and their encoders), seconds."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return sum(int(v) for v in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+
+
+def bench_parallel(say, work: Path, runs: int, width: int, height: int, clip: float,
+                   counts: tuple[int, ...] = (1, 2)) -> dict[int, tuple[float, float]]:
+    """The re-render edit from a cold cache by 1, 2, ... workers: this process (the job's own worker, one
+    encoder thread per segment when others help) plus N-1 `rqworker render` processes taking its parts.
+
+    Returns {workers: (median wall s, median CPU s of every process)}.
+    """
+    import signal
+    import sys
+    import uuid
+
+    from jobs.services import parts
+
+    assets = sources(work, width, height, clip)
+    document = _document(width, height, clip, crossfade=0.5, titles=["One", "Two", "Three"])
+    figures: dict[int, tuple[float, float]] = {}
+    for count in counts:
+        helpers = [subprocess.Popen([sys.executable, "manage.py", "rqworker", "render"], stdin=subprocess.DEVNULL,
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+                   for _ in range(count - 1)]
+        try:
+            time.sleep(3.0 if helpers else 0.0)  # workers register with Redis
+            walls, cpus = [], []
+            for _ in range(runs):
+                segment_cache.cache_clear()
+                before = _cpu() + sum(_tree_cpu(p.pid) for p in helpers)
+                started = time.perf_counter()
+                with override_settings(RENDER_SMART=False, RENDER_PARTS=count > 1, RENDER_PARTS_MIN_SECONDS=0.0), \
+                        parts.parts_for(uuid.uuid4().hex):
+                    summary = _timed(document, assets, work / f"parallel{count}.mp4", "segmented")[2]
+                walls.append(time.perf_counter() - started)
+                cpus.append(_cpu() + sum(_tree_cpu(p.pid) for p in helpers) - before)
+                say(f"{count} worker(s): {walls[-1]:6.2f} s  cpu {cpus[-1]:6.2f} s  ({summary})")
+            figures[count] = (statistics.median(walls), statistics.median(cpus))
+        finally:
+            for proc in helpers:
+                os.killpg(proc.pid, signal.SIGTERM)
+            for proc in helpers:
+                try:
+                    proc.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    os.killpg(proc.pid, signal.SIGKILL)
+                    proc.wait()
+    segment_cache.cache_clear()
+    return figures

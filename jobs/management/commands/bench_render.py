@@ -115,14 +115,18 @@ class Command(BaseCommand):
         parser.add_argument("--keep", action="store_true", help="keep the work directory")
         parser.add_argument("--no-v1", action="store_true", help="skip the schema 1 reference edit")
         # --- issue 15: smart render and segment cache lines (_bench_segments.py) ---
-        parser.add_argument("--only", choices=("all", "reference", "cuts", "rerender"), default="all",
-                            help="run one part: the reference edits, cuts_vs_reencode or rerender_vs_first")
+        parser.add_argument("--only", choices=("all", "reference", "cuts", "rerender", "parallel"), default="all",
+                            help="run one part: the reference edits, cuts_vs_reencode, rerender_vs_first or "
+                                 "parallel2_vs_serial")
+        parser.add_argument("--workers", default="1,2",
+                            help="worker counts for the parallel curve (default 1,2; the first is the baseline)")
         parser.add_argument("--edit-seconds", type=float, default=60.0,
                             help="length of the cuts and re-render edits (default 60)")
         parser.add_argument("--segments-size", default="1920x1080", help="their media size (default 1920x1080)")
 
     def handle(self, *args, runs: int, size: str, seconds: float, workdir: Path | None, keep: bool, no_v1: bool,
-               only: str = "all", edit_seconds: float = 60.0, segments_size: str = "1920x1080", **options):
+               only: str = "all", edit_seconds: float = 60.0, segments_size: str = "1920x1080", workers: str = "1,2",
+               **options):
         try:
             width, height = (int(part) for part in size.lower().split("x"))
         except ValueError:
@@ -141,13 +145,14 @@ class Command(BaseCommand):
                 peak = self.clips48(work, width, height, seconds, assets)
                 self.say(f"v2_vs_ffmpeg={v2['auto']:.3f} v2_moviepy_vs_ffmpeg={v2['moviepy']:.3f} "
                          f"clips48_peak_mib={peak / 2**20:.0f}")
-            if only in ("all", "cuts", "rerender"):
-                self.bench_segments(work, runs, only, edit_seconds, segments_size)
+            if only in ("all", "cuts", "rerender", "parallel"):
+                self.bench_segments(work, runs, only, edit_seconds, segments_size, workers)
         finally:
             if own_dir and not keep:
                 shutil.rmtree(work, ignore_errors=True)
 
-    def bench_segments(self, work: Path, runs: int, only: str, edit_seconds: float, segments_size: str) -> None:
+    def bench_segments(self, work: Path, runs: int, only: str, edit_seconds: float, segments_size: str,
+                       workers: str = "1,2") -> None:
         from jobs.management.commands import _bench_segments as seg
 
         try:
@@ -161,6 +166,14 @@ class Command(BaseCommand):
         if only in ("all", "rerender"):
             ratio = seg.bench_rerender(self.say, work, runs, width, height, clip)
             self.say(f"rerender_vs_first={ratio:.3f} load_average={' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+        if only in ("all", "parallel"):
+            counts = tuple(int(n) for n in workers.split(","))
+            curve = seg.bench_parallel(self.say, work, runs, width, height, clip, counts)
+            base_wall, base_cpu = curve[counts[0]]
+            self.say(" ".join(f"parallel{n}_vs_serial={wall / base_wall:.3f} cpu{n}_vs_serial={cpu / base_cpu:.3f}"
+                              for n, (wall, cpu) in curve.items() if n != counts[0])
+                     + f" serial_s={base_wall:.2f} serial_cpu_s={base_cpu:.2f}"
+                     + f" load_average={' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
     def say(self, text: str) -> None:
         self.stdout.write(text)
