@@ -152,7 +152,7 @@ def segments_split(plan: RenderPlan, target_frames: int, lo: int = 0, hi: int | 
     cuts: list[int] = []
     position = lo
     edge_iter = [e for e in edges if lo < e < total]
-    while True:
+    while total - position > target + target // 4:  # a short rest stays whole: one encode, not two
         wanted = position + target
         nxt_edge = next((e for e in edge_iter if e > position), None)
         if nxt_edge is not None and nxt_edge <= wanted + target // 4:

@@ -25,6 +25,8 @@ from jobs.services.queue import render_queue
 from tests.jobs.conftest import encoder_pids, session_pids
 from tests.jobs.render.conftest import timeline, video
 
+pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("transactional_db", "redis_conn")]
+
 PART_ENV = {"RENDER_SEGMENT_SECONDS": "1", "RENDER_PARTS_MIN_SECONDS": "0", "RENDER_SEGMENT_CACHE_MB": "256"}
 
 
@@ -100,7 +102,7 @@ class Parent(threading.Thread):
 
 
 def test_a_part_whose_worker_is_killed_is_encoded_again_and_the_render_completes(fanning, processes, scratch,
-                                                                                    out_dir, transactional_db):
+                                                                                    out_dir):
     assets()  # media generated before the clock starts
     worker = processes.worker(**PART_ENV)
     parent = Parent(out_dir / "x.mp4")
@@ -123,8 +125,7 @@ def test_a_part_whose_worker_is_killed_is_encoded_again_and_the_render_completes
 
 
 def test_cancel_of_a_fanned_out_render_stops_every_part_and_leaves_no_process_or_file(fanning, processes,
-                                                                                       scratch, out_dir,
-                                                                                       transactional_db):
+                                                                                       scratch, out_dir):
     assets()
     worker = processes.worker(**PART_ENV)
     parent = Parent(out_dir / "x.mp4")
@@ -144,3 +145,14 @@ def test_cancel_of_a_fanned_out_render_stops_every_part_and_leaves_no_process_or
     assert queued == []
     assert worker.alive()  # the worker itself lives on, ready for the next job
     assert len(session_pids(worker.pid)) >= 1
+
+
+def test_the_scratch_tidy_removes_a_dead_parts_directory_once_its_job_is_not_running(settings, tmp_path):
+    from jobs.services.recovery import work_dirs_tidy
+
+    settings.RENDER_WORK_DIR = tmp_path
+    orphan = tmp_path / f"{uuid.uuid4()}.part3"
+    orphan.mkdir()
+    (orphan / "segment.mp4").write_bytes(b"half a segment")
+    assert work_dirs_tidy() == 1
+    assert not orphan.exists()
