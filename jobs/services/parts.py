@@ -25,6 +25,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 
 logger = logging.getLogger("jobs.services")
 
@@ -156,6 +157,18 @@ def parts_stopped(parent: str) -> bool:
         return False
 
 
+def parent_over(parent: str) -> bool:
+    """True when the parent job's row says it is no longer running (a killed work horse never raised the stop
+    flag). A parent without a row (the bench, the tests) is over only by the flag."""
+    from jobs.models import RenderJob
+
+    try:
+        status = RenderJob.objects.filter(pk=parent).values_list("status", flat=True).first()
+    except (ValueError, ValidationError):
+        return False
+    return status is not None and status != RenderJob.Status.RUNNING
+
+
 def parts_progress(parent: str) -> int:
     """Frames the running parts have encoded so far."""
     try:
@@ -180,7 +193,7 @@ def part_render(*, parent: str, index: int, key: str, plan: str, encoder: list[s
     from jobs.render.segments import segment_encode
 
     owner = f"part:{os.getpid()}:{index}"
-    if parts_stopped(parent):
+    if parts_stopped(parent) or parent_over(parent):
         return "stopped"
     if segment_cache.cache_has(key):
         return "cached"
@@ -195,6 +208,8 @@ def part_render(*, parent: str, index: int, key: str, plan: str, encoder: list[s
         if now - last["refresh"] >= CLAIM_REFRESH:
             last["refresh"] = now
             claim_refresh(key, owner)
+            if parent_over(parent):
+                return True
         return parts_stopped(parent)
 
     def on_frame(frame: int) -> None:
