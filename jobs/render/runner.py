@@ -23,7 +23,14 @@ from jobs.render.moviepy_path import render_with_moviepy
 from jobs.render.plan import RenderPlan
 from jobs.render.procs import run_quiet
 from jobs.render.progress import ENCODE, FINALIZE, PREPARE, RenderMonitor
-from jobs.render.segments import render_segmented, segmented_suits, segmented_why
+from jobs.render.segments import (
+    render_segmented,
+    segmented_refine,
+    segmented_suits,
+    segmented_why,
+    segments_force_keys,
+    segments_store,
+)
 from jobs.render.values import AssetSource, Progress, RenderResult
 from projects.subtitles import Cue, subtitles_to_srt, subtitles_to_vtt
 
@@ -132,22 +139,30 @@ def render_timeline(
         chosen = path_choose(requested, plan)
         if chosen == "segmented" and fmt.name != "mp4":
             chosen = "ffmpeg"  # segments are joined as H.264: other formats keep the single graph
+        # --- issue 15: the log says which strategy and why; a single graph may fill the segment cache ---
+        known = {str(a.path): a.sha256 for a in assets.values() if a.sha256}
+        why = segmented_why(plan, requested, chosen)
+        to_store: list = []
+        if requested == "auto" and chosen == "segmented":
+            chosen, why, to_store = segmented_refine(plan, known)
+            to_store = to_store if chosen == "ffmpeg" else []
+        # --- end issue 15 ---
         o = plan.output
-        why = segmented_why(plan, requested, chosen)  # issue 15: the log says which strategy and why
         logger.info("render strategy %s: %s", chosen, why)
         monitor.report(PREPARE, 5.0, f"Rendering {plan.frames} frames at {o.width}×{o.height} ({chosen}: {why})")
         monitor.check(force=True)
 
         encoded, poster = work / f"render{fmt.extension}", work / "poster.jpg"
         if chosen == "segmented":
-            report = render_segmented(plan, encoded, work, monitor,
-                                      known_hashes={str(a.path): a.sha256 for a in assets.values() if a.sha256},
-                                      smart=settings.RENDER_SMART)
+            report = render_segmented(plan, encoded, work, monitor, known_hashes=known, smart=settings.RENDER_SMART)
             chosen = "smart" if report.smart else "segmented"
             logger.info("segmented render: %s", report)
             monitor.report(ENCODE, 95.0, report.summary())
         elif chosen == "ffmpeg":
-            render_with_ffmpeg(plan, encoded, work, monitor)
+            render_with_ffmpeg(plan, encoded, work, monitor, extra_args=segments_force_keys(plan, to_store))
+            if to_store:
+                stored = segments_store(encoded, plan, to_store, work)
+                logger.info("single graph: %s of %s segments stored in the cache", stored, len(to_store))
         else:
             intermediate = work / "composite.mp4" if fmt.name != "mp4" else encoded
             render_with_moviepy(plan, intermediate, poster, work, monitor)

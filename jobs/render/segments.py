@@ -90,6 +90,73 @@ def segmented_suits(plan: RenderPlan) -> bool:
                                                              or settings.RENDER_SMART)
 
 
+def segmented_refine(plan: RenderPlan, known_hashes: dict[str, str] | None = None) -> tuple[str, str, list[Segment]]:
+    """For "auto" on a plan segmented_suits: ("segmented" | "ffmpeg", why, the plain segments).
+
+    The segmented path wins when it has something to skip: stream-copyable cuts, segments already in the
+    cache, or idle workers to share the encode. Otherwise one graph is fastest, and the runner stores its
+    output's segments in the cache (keyframes forced at the cuts) so that the next render can skip them.
+    """
+    from jobs.render import smart as smart_render
+
+    segments = segments_plan(plan, known_hashes=known_hashes)
+    if settings.RENDER_SMART:
+        _, sources, _ = smart_render.smart_prepare(plan, Path("."))
+        if sources and smart_render.smart_copies(plan, sources):
+            return "segmented", "plain cuts of matching H.264 sources are stream-copied (smart render)", segments
+    hits = sum(1 for segment in segments if segment_cache.cache_has(segment.key))
+    if hits:
+        return "segmented", f"{hits} of {len(segments)} segments are already in the cache", segments
+    idle = _idle_workers()
+    if idle:
+        return "segmented", f"{idle} idle worker(s) can share the {len(segments)} segments", segments
+    why = "nothing to skip and no idle worker: one graph is fastest; its segments are stored in the cache"
+    return "ffmpeg", why, segments
+
+
+def _idle_workers() -> int:
+    try:
+        from jobs.services import parts
+    except ImportError:
+        return 0
+    if parts.parts_parent() is None:
+        return 0
+    return parts.idle_workers()
+
+
+def segments_force_keys(plan: RenderPlan, segments: list[Segment]) -> list[str]:
+    """Output options that put a keyframe on every segment's first frame (half a frame early: ffmpeg keys
+    the first frame at or after each time)."""
+    fps = plan.output.fps
+    times = [f"{(s.start - 0.5) / fps:.6f}" for s in segments if s.start > 0]
+    return ["-force_key_frames", ",".join(times)] if times else []
+
+
+def segments_store(encoded: Path, plan: RenderPlan, segments: list[Segment], work: Path) -> int:
+    """Cut a finished single-graph MP4 at its forced keyframes (stream copy) and cache each segment."""
+    from jobs.render import smart as smart_render
+
+    if not segment_cache.cache_enabled() or len(segments) < 2:
+        return 0
+    info, _ = smart_render._source_probe(str(encoded), plan)
+    if info is None:
+        return 0
+    keys = set(info.keyframes)
+    stored = 0
+    folder = work / "store"
+    folder.mkdir(exist_ok=True)
+    for segment in segments:
+        if segment.start not in keys or (segment.end < plan.frames and segment.end not in keys):
+            continue
+        piece = Segment(start=segment.start, end=segment.end, plan=segment.plan,
+                        smart=smart_render.SmartCut(layer=None, source=info, first=segment.start))
+        path = smart_render.smart_copy(piece, folder, work)
+        segment_cache.cache_put(segment.key, path)
+        path.unlink(missing_ok=True)
+        stored += 1
+    return stored
+
+
 def segmented_why(plan: RenderPlan, requested: str, chosen: str) -> str:
     """One line for the job log: why this strategy."""
     if requested != "auto":

@@ -77,6 +77,19 @@ def parts_parent() -> str | None:
     return parent
 
 
+def idle_workers() -> int:
+    """Workers listening on the render queue with nothing to do right now."""
+    try:
+        from rq import Worker
+
+        from jobs.services.queue import render_queue
+
+        return sum(1 for worker in Worker.all(queue=render_queue()) if worker.get_state() == "idle")
+    except Exception:
+        logger.warning("could not count idle workers", exc_info=True)
+        return 0
+
+
 def claim(key: str, owner: str) -> bool:
     try:
         return bool(_conn().set(_claim_key(key), owner, nx=True, ex=CLAIM_TTL))

@@ -22,6 +22,14 @@ then a 48-clip timeline rendered by the automatic path with the peak memory of t
     v2_vs_ffmpeg=<median ratio> v2_moviepy_vs_ffmpeg=<median ratio> clips48_peak_mib=<peak RSS of the tree>
 
 Needs no database. `--size 1920x1080` measures a 1080p render (media and output at 1080p).
+
+Issue 15 (see _bench_segments.py): `--only cuts` prints `cuts_vs_reencode=` (a 60 s cuts-only edit of 1080p
+x264 sources, smart render over the single-graph re-encode), `--only rerender` prints `rerender_vs_first=`
+(the same clips with crossfades and three titles, one title changed, segment cache only), `--only parallel
+--workers 1,2,4` prints `parallel<N>_vs_serial=` and `cpu<N>_vs_serial=` (that edit from a cold cache by this
+process plus N-1 `rqworker render` processes on the same Redis; never point it at a Redis that serves real
+jobs). `--edit-seconds 12 --segments-size 640x360` makes any of them quick. `--only reference` runs only the
+lines above. Every automatic render here starts from an empty segment cache.
 """
 
 from __future__ import annotations

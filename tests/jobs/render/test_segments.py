@@ -107,9 +107,9 @@ def test_segments_are_cut_only_outside_transitions(out_dir):
     assets = {"a": video("a", seconds=3.0), "b": video("b", seconds=3.0, source="smptebars")}
     document = edit(clip("c1", "a", 0.0, 0.0, 3.0),
                     clip("c2", "b", 2.5, 0.0, 3.0, transition_in={"type": "crossfade", "duration": 0.5}))
-    result, _ = render(document, assets, out_dir / "x.mp4")
+    result, _ = render(document, assets, out_dir / "x.mp4", path="segmented")
     reference, _ = render(document, assets, out_dir / "ref.mp4", path="ffmpeg")
-    assert result.render_path in ("segmented", "smart")
+    assert result.render_path == "segmented"
     assert_same_render(result, reference)
 
 
@@ -128,9 +128,12 @@ def test_a_second_render_of_the_same_timeline_encodes_nothing(out_dir, settings)
     settings.RENDER_SMART = False
     assets = {"a": video("a", seconds=3.0)}
     document = edit(clip("c1", "a", 0.0, 0.0, 3.0), title=title_track())
+    # Nothing cached: "auto" renders one graph, with keyframes forced at the cuts, and caches its segments.
     first, messages1 = render(document, assets, out_dir / "one.mp4")
+    assert first.render_path == "ffmpeg"
+    assert any("its segments are stored in the cache" in m for m in messages1)
     second, messages2 = render(document, assets, out_dir / "two.mp4")
-    assert "3 segments: 0 from the cache, 3 encoded" in summary(messages1)
+    assert second.render_path == "segmented"
     assert "3 segments: 3 from the cache, 0 encoded" in summary(messages2)
     assert first.sha256 == second.sha256 or frame_times(first.path) == frame_times(second.path)
     assert_same_render(second, first)
@@ -154,10 +157,10 @@ def test_a_changed_input_file_misses_the_cache(out_dir, settings, tmp_path):
     copy.write_bytes(original.path.read_bytes())
     assets = {"a": type(original)(**{**original.__dict__, "path": copy})}
     document = edit(clip("c1", "a", 0.0, 0.0, 2.0))
-    render(document, assets, out_dir / "one.mp4")
+    render(document, assets, out_dir / "one.mp4", path="segmented")
     # Same name, other bytes: another clip of the same size and length.
     copy.write_bytes(video("z", seconds=2.0, source="smptebars").path.read_bytes())
-    _, messages = render(document, assets, out_dir / "two.mp4")
+    _, messages = render(document, assets, out_dir / "two.mp4", path="segmented")
     assert "2 segments: 0 from the cache, 2 encoded" in summary(messages)
 
 
@@ -165,19 +168,19 @@ def test_a_new_renderer_version_misses_the_cache(out_dir, settings, monkeypatch)
     settings.RENDER_SMART = False
     assets = {"a": video("a", seconds=2.0)}
     document = edit(clip("c1", "a", 0.0, 0.0, 2.0))
-    render(document, assets, out_dir / "one.mp4")
+    render(document, assets, out_dir / "one.mp4", path="segmented")
     monkeypatch.setattr(segments, "RENDERER_VERSION", segments.RENDERER_VERSION + "-next")
-    _, messages = render(document, assets, out_dir / "two.mp4")
+    _, messages = render(document, assets, out_dir / "two.mp4", path="segmented")
     assert "2 segments: 0 from the cache, 2 encoded" in summary(messages)
 
 
 def test_the_cache_evicts_the_least_recently_used_past_its_bound(out_dir, settings):
     settings.RENDER_SMART = False
     assets = {"a": video("a", seconds=3.0)}
-    render(edit(clip("c1", "a", 0.0, 0.0, 3.0)), assets, out_dir / "one.mp4")
+    render(edit(clip("c1", "a", 0.0, 0.0, 3.0)), assets, out_dir / "one.mp4", path="segmented")
     removed = segment_cache.cache_evict(limit_bytes=1)
     assert removed == 3
-    _, messages = render(edit(clip("c1", "a", 0.0, 0.0, 3.0)), assets, out_dir / "two.mp4")
+    _, messages = render(edit(clip("c1", "a", 0.0, 0.0, 3.0)), assets, out_dir / "two.mp4", path="segmented")
     assert "0 from the cache, 3 encoded" in summary(messages)
 
 
