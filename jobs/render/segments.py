@@ -101,7 +101,10 @@ def segmented_refine(plan: RenderPlan, known_hashes: dict[str, str] | None = Non
 
     segments = segments_plan(plan, known_hashes=known_hashes)
     if settings.RENDER_SMART:
-        _, sources, _ = smart_render.smart_prepare(plan, Path("."))
+        try:
+            _, sources, _ = smart_render.smart_prepare(plan, Path("."))
+        except RenderFailed:
+            sources = {}  # a source ffprobe cannot read is no candidate; the render itself will say more
         if sources and smart_render.smart_copies(plan, sources):
             return "segmented", "plain cuts of matching H.264 sources are stream-copied (smart render)", segments
     hits = sum(1 for segment in segments if segment_cache.cache_has(segment.key))
@@ -134,10 +137,20 @@ def segments_force_keys(plan: RenderPlan, segments: list[Segment]) -> list[str]:
 
 def segments_store(encoded: Path, plan: RenderPlan, segments: list[Segment], work: Path) -> int:
     """Cut a finished single-graph MP4 at its forced keyframes (stream copy) and cache each segment."""
-    from jobs.render import smart as smart_render
 
     if not segment_cache.cache_enabled() or len(segments) < 2:
         return 0
+    try:
+        return _segments_store(encoded, plan, segments, work)
+    except Exception:
+        # The render itself is done and good: a cache that could not be filled costs the next render only.
+        logger.warning("segments of a single-graph render could not be cached", exc_info=True)
+        return 0
+
+
+def _segments_store(encoded: Path, plan: RenderPlan, segments: list[Segment], work: Path) -> int:
+    from jobs.render import smart as smart_render
+
     info, _ = smart_render._source_probe(str(encoded), plan)
     if info is None:
         return 0
