@@ -515,7 +515,10 @@ def _render_segments(plan: RenderPlan, out_path: Path, work: Path, monitor: Rend
 
     reference = next((s.smart.source.param_sets for s in segments if s.smart is not None), None)
     verified = reference is None
+    fanned = {s.key for s in segments if s.smart is None and not segment_cache.cache_has(s.key)}
     fan = _fan_out(plan, segments, encoder)
+    if not fan:
+        fanned = set()
     owner = f"parent:{os.getpid()}"
     deferred: list[int] = []
 
@@ -548,7 +551,10 @@ def _render_segments(plan: RenderPlan, out_path: Path, work: Path, monitor: Rend
             segment.files = [target]
             if segment_cache.cache_get(segment.key, target):
                 segment.cached = True
-                report.cached += 1
+                if segment.key in fanned:
+                    report.by_parts += 1  # a part finished it before this worker got there
+                else:
+                    report.cached += 1
             elif fan and not fan.claim(segment.key, owner):
                 deferred.append(index)  # a part on another worker has it
                 continue

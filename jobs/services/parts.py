@@ -26,6 +26,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.db import DatabaseError
 
 logger = logging.getLogger("jobs.services")
 
@@ -33,6 +34,7 @@ PART_TASK = "jobs.tasks.render_part"
 CLAIM_TTL = 8  # seconds a claim lives without being refreshed
 CLAIM_REFRESH = 1.0
 _parent: contextvars.ContextVar[str | None] = contextvars.ContextVar("render_parent", default=None)
+_parent_row: contextvars.ContextVar[bool] = contextvars.ContextVar("render_parent_row", default=True)
 
 
 def _conn():
@@ -58,14 +60,16 @@ def _queued_key(parent: str) -> str:
 
 
 @contextmanager
-def parts_for(job_id) -> Iterator[None]:
-    """Within this block, renders may fan their segments out as parts of job `job_id`."""
+def parts_for(job_id, *, job_row: bool = True) -> Iterator[None]:
+    """Within this block, renders may fan their segments out as parts of job `job_id` (`job_row=False`: no
+    RenderJob row to watch, as in bench_render; only the stop flag ends the parts)."""
     parent = str(job_id)
-    token = _parent.set(parent)
+    token, row_token = _parent.set(parent), _parent_row.set(job_row)
     try:
         yield
     finally:
         _parent.reset(token)
+        _parent_row.reset(row_token)
         parts_stop(parent)
 
 
@@ -133,7 +137,7 @@ def parts_enqueue(parent: str, items: list[dict]) -> int:
     count = 0
     for item in sorted(items, key=lambda i: -i["index"]):
         rq_id = f"{parent}-part{item['index']}"  # RQ ids: letters, digits, "-" and "_" only
-        queue.enqueue(PART_TASK, kwargs={"parent": parent, **item}, job_id=rq_id,
+        queue.enqueue(PART_TASK, kwargs={"parent": parent, "job_row": _parent_row.get(), **item}, job_id=rq_id,
                       job_timeout=settings.RENDER_JOB_TIMEOUT, result_ttl=0, failure_ttl=3600,
                       description=f"render {parent} part {item['index']}")
         conn.sadd(_queued_key(parent), rq_id)
@@ -179,6 +183,9 @@ def parent_over(parent: str) -> bool:
         status = RenderJob.objects.filter(pk=parent).values_list("status", flat=True).first()
     except (ValueError, ValidationError):
         return False
+    except DatabaseError:
+        logger.warning("part of %s: the job's row could not be read; the stop flag decides", parent)
+        return False
     return status is not None and status != RenderJob.Status.RUNNING
 
 
@@ -197,7 +204,8 @@ def part_progress_clear(parent: str, key: str) -> None:
         logger.debug("part progress of %s not cleared", key)
 
 
-def part_render(*, parent: str, index: int, key: str, plan: str, encoder: list[str], frames: int) -> str:
+def part_render(*, parent: str, index: int, key: str, plan: str, encoder: list[str], frames: int,
+                job_row: bool = True) -> str:
     """Encode one segment of job `parent` into the segment cache, unless it is there, taken or stopped."""
     from jobs.render import segment_cache
     from jobs.render.errors import RenderCanceled
@@ -206,7 +214,7 @@ def part_render(*, parent: str, index: int, key: str, plan: str, encoder: list[s
     from jobs.render.segments import segment_encode
 
     owner = f"part:{os.getpid()}:{index}"
-    if parts_stopped(parent) or parent_over(parent):
+    if parts_stopped(parent) or (job_row and parent_over(parent)):
         return "stopped"
     if segment_cache.cache_has(key):
         return "cached"
@@ -221,7 +229,7 @@ def part_render(*, parent: str, index: int, key: str, plan: str, encoder: list[s
         if now - last["refresh"] >= CLAIM_REFRESH:
             last["refresh"] = now
             claim_refresh(key, owner)
-            if parent_over(parent):
+            if job_row and parent_over(parent):
                 return True
         return parts_stopped(parent)
 

@@ -178,7 +178,7 @@ def bench_parallel(say, work: Path, runs: int, width: int, height: int, clip: fl
                 before = _cpu() + sum(_tree_cpu(p.pid) for p in helpers)
                 started = time.perf_counter()
                 with override_settings(RENDER_SMART=False, RENDER_PARTS=count > 1, RENDER_PARTS_MIN_SECONDS=0.0), \
-                        parts.parts_for(uuid.uuid4().hex):
+                        parts.parts_for(uuid.uuid4().hex, job_row=False):
                     summary = _timed(document, assets, work / f"parallel{count}.mp4", "segmented")[2]
                 walls.append(time.perf_counter() - started)
                 cpus.append(_cpu() + sum(_tree_cpu(p.pid) for p in helpers) - before)
