@@ -28,8 +28,9 @@ x264 sources, smart render over the single-graph re-encode), `--only rerender` p
 (the same clips with crossfades and three titles, one title changed, segment cache only), `--only parallel
 --workers 1,2,4` prints `parallel<N>_vs_serial=` and `cpu<N>_vs_serial=` (that edit from a cold cache by this
 process plus N-1 `rqworker render` processes on the same Redis; never point it at a Redis that serves real
-jobs). `--edit-seconds 12 --segments-size 640x360` makes any of them quick. `--only reference` runs only the
-lines above. Every automatic render here starts from an empty segment cache.
+jobs). `--edit-seconds 12 --segments-size 640x360` makes any of them quick. Without `--only` (or with
+`--only reference`) only the reference lines above run; `--only all` runs everything. Every automatic render
+here starts from an empty segment cache.
 """
 
 from __future__ import annotations
@@ -123,9 +124,10 @@ class Command(BaseCommand):
         parser.add_argument("--keep", action="store_true", help="keep the work directory")
         parser.add_argument("--no-v1", action="store_true", help="skip the schema 1 reference edit")
         # --- issue 15: smart render and segment cache lines (_bench_segments.py) ---
-        parser.add_argument("--only", choices=("all", "reference", "cuts", "rerender", "parallel"), default="all",
-                            help="run one part: the reference edits, cuts_vs_reencode, rerender_vs_first or "
-                                 "parallel2_vs_serial")
+        parser.add_argument("--only", choices=("all", "reference", "cuts", "rerender", "parallel"),
+                            default="reference",
+                            help="what to run: the reference edits (default), cuts_vs_reencode, rerender_vs_first, "
+                                 "parallel2_vs_serial, or all of them")
         parser.add_argument("--workers", default="1,2",
                             help="worker counts for the parallel curve (default 1,2; the first is the baseline)")
         parser.add_argument("--edit-seconds", type=float, default=60.0,
@@ -133,8 +135,8 @@ class Command(BaseCommand):
         parser.add_argument("--segments-size", default="1920x1080", help="their media size (default 1920x1080)")
 
     def handle(self, *args, runs: int, size: str, seconds: float, workdir: Path | None, keep: bool, no_v1: bool,
-               only: str = "all", edit_seconds: float = 60.0, segments_size: str = "1920x1080", workers: str = "1,2",
-               **options):
+               only: str = "reference", edit_seconds: float = 60.0, segments_size: str = "1920x1080",
+               workers: str = "1,2", **options):
         try:
             width, height = (int(part) for part in size.lower().split("x"))
         except ValueError:
