@@ -26,6 +26,16 @@ def render(job_id: str) -> None:
         connections.close_all()
 
 
+def render_part(**kwargs) -> str:
+    """One segment of a fanned-out render (jobs.services.parts), encoded into the segment cache."""
+    from jobs.services.parts import part_render
+
+    try:
+        return part_render(**kwargs)
+    finally:
+        connections.close_all()
+
+
 # --- After RQ killed a work horse ----------------------------------------------------------------------
 
 

@@ -430,7 +430,7 @@ class FilterGraph:
         self.chains.append(f"[{mixed}]apad,atrim=end_sample={plan.samples}[aout]")
         return "aout"
 
-    def command(self, out_path: Path, graph_path: Path) -> list[str]:
+    def command(self, out_path: Path, graph_path: Path, extra_args: list[str] | None = None) -> list[str]:
         o = self.out
         fmt = format_get(o.format)
         video = self.build_video(fmt) if fmt.has_video else None
@@ -446,7 +446,7 @@ class FilterGraph:
                 args += ["-map", f"[{label}]"]
         args += format_encode_args(fmt, x264_preset=o.x264_preset, crf=o.crf, threads=o.threads,
                                    audio_bitrate=o.audio_bitrate, sample_rate=o.sample_rate)
-        return [*args, str(out_path)]
+        return [*args, *(extra_args or []), str(out_path)]
 
 
 _INPUT_ERROR = re.compile(r"(?:in#|input #?|Input #)(\d+)", re.IGNORECASE)
@@ -465,10 +465,12 @@ def _failure(graph: FilterGraph, log: str) -> Exception:
     return RenderFailed("The encoder failed while rendering the timeline.")
 
 
-def render_with_ffmpeg(plan: RenderPlan, out_path: Path, work_dir: Path, monitor: RenderMonitor) -> None:
-    """Encode `plan` to `out_path` with one ffmpeg process in its own process group."""
+def render_with_ffmpeg(plan: RenderPlan, out_path: Path, work_dir: Path, monitor: RenderMonitor,
+                       extra_args: list[str] | None = None) -> None:
+    """Encode `plan` to `out_path` with one ffmpeg process in its own process group (`extra_args`: output
+    options after the codec's, e.g. the segment cache's -force_key_frames)."""
     graph = FilterGraph(plan)
-    args = graph.command(out_path, work_dir / "graph.txt")
+    args = graph.command(out_path, work_dir / "graph.txt", extra_args)
     monitor.encode_started()
     monitor.encode_progress(0.0, f"Encoding frame 0 of {plan.frames}")
     child = ChildProcess(args, log_path=work_dir / "ffmpeg.log", cwd=work_dir)

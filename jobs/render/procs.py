@@ -155,6 +155,7 @@ class ProcessInfo:
     pgrp: int
     session: int
     cpu_seconds: float  # user + system so far
+    children_cpu_seconds: float = 0.0  # user + system of its children that ended and were waited for
 
     @property
     def alive(self) -> bool:
@@ -173,6 +174,7 @@ def process_info(pid: int) -> ProcessInfo | None:
         pid=pid, name=raw[raw.find("(") + 1 : raw.rfind(")")], state=fields[0], ppid=int(fields[1]),
         pgrp=int(fields[2]), session=int(fields[3]),
         cpu_seconds=(int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK"),
+        children_cpu_seconds=(int(fields[13]) + int(fields[14])) / os.sysconf("SC_CLK_TCK"),
     )
 
 

@@ -23,13 +23,21 @@ from jobs.render.media import media_check
 from jobs.render.moviepy_path import render_with_moviepy
 from jobs.render.plan import RenderPlan
 from jobs.render.procs import run_quiet
-from jobs.render.progress import FINALIZE, PREPARE, RenderMonitor
+from jobs.render.progress import ENCODE, FINALIZE, PREPARE, RenderMonitor
+from jobs.render.segments import (
+    render_segmented,
+    segmented_refine,
+    segmented_suits,
+    segmented_why,
+    segments_force_keys,
+    segments_store,
+)
 from jobs.render.values import AssetSource, Progress, RenderResult
 from projects.subtitles import Cue, subtitles_to_srt, subtitles_to_vtt
 
 logger = logging.getLogger(__name__)
 
-PATHS = ("auto", "ffmpeg", "moviepy")
+PATHS = ("auto", "ffmpeg", "moviepy", "segmented")
 # One ffmpeg process opens every input at once; past this many pictures the compositor, which opens
 # each source only while its clip plays, is the safer choice for memory and file handles.
 FFMPEG_MAX_INPUTS = 48
@@ -43,14 +51,17 @@ POSTER_TIMEOUT = 60.0
 
 
 def path_choose(requested: str, plan: RenderPlan) -> str:
-    """The render path for a plan: "ffmpeg" or "moviepy" ("auto" picks ffmpeg whenever it can)."""
+    """The render path for a plan: "ffmpeg", "moviepy" or "segmented" ("auto": segmented when that skips work,
+    smart cuts or cached segments or idle workers; else one ffmpeg graph while its inputs fit the memory budget)."""
     if requested not in PATHS:
         raise RenderFailed(f"Unknown render path {requested!r}; use one of {', '.join(PATHS)}.")
     if requested != "auto":
         return requested
     pixels = plan.output.width * plan.output.height
     most = min(FFMPEG_MAX_INPUTS, max(4, FFMPEG_INPUTS_BUDGET // (FFMPEG_BYTES_PER_INPUT_PIXEL * pixels)))
-    return "ffmpeg" if plan.video_inputs() <= most else "moviepy"
+    if plan.video_inputs() > most:
+        return "moviepy"
+    return "segmented" if segmented_suits(plan) else "ffmpeg"
 
 
 def _sha256(path: Path) -> str:
@@ -125,13 +136,32 @@ def render_timeline(
         monitor.report(PREPARE, 2.0, "Planning the render")
         plan = plan_compile(timeline, assets, facts, preset, text_dir=work, threads=settings.RENDER_THREADS)
         chosen = path_choose(requested, plan)
+        if chosen == "segmented" and fmt.name != "mp4":
+            chosen = "ffmpeg"  # segments are joined as H.264: other formats keep the single graph
+        # --- issue 15: the log says which strategy and why; a single graph may fill the segment cache ---
+        known = {str(a.path): a.sha256 for a in assets.values() if a.sha256}
+        why = segmented_why(plan, requested, chosen)
+        to_store: list = []
+        if requested == "auto" and chosen == "segmented":
+            chosen, why, to_store = segmented_refine(plan, known)
+            to_store = to_store if chosen == "ffmpeg" else []
+        # --- end issue 15 ---
         o = plan.output
-        monitor.report(PREPARE, 5.0, f"Rendering {plan.frames} frames at {o.width}×{o.height}")
+        logger.info("render strategy %s: %s", chosen, why)
+        monitor.report(PREPARE, 5.0, f"Rendering {plan.frames} frames at {o.width}×{o.height} ({chosen}: {why})")
         monitor.check(force=True)
 
         encoded, poster = work / f"render{fmt.extension}", work / "poster.jpg"
-        if chosen == "ffmpeg":
-            render_with_ffmpeg(plan, encoded, work, monitor)
+        if chosen == "segmented":
+            report = render_segmented(plan, encoded, work, monitor, known_hashes=known, smart=settings.RENDER_SMART)
+            chosen = "smart" if report.smart else "segmented"
+            logger.info("segmented render: %s", report)
+            monitor.report(ENCODE, 95.0, report.summary())
+        elif chosen == "ffmpeg":
+            render_with_ffmpeg(plan, encoded, work, monitor, extra_args=segments_force_keys(plan, to_store))
+            if to_store:
+                stored = segments_store(encoded, plan, to_store, work)
+                logger.info("single graph: %s of %s segments stored in the cache", stored, len(to_store))
         else:
             render_with_moviepy(plan, encoded, poster, work, monitor)  # in the asked format directly
         monitor.check(force=True)

@@ -19,6 +19,7 @@ class AssetSource:
     fps: float | None
     has_audio: bool
     name: str = ""
+    sha256: str = ""  # the stored file's content hash, when known (segment cache keys)
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,6 @@ class RenderResult:
     height: int
     fps: float
     sha256: str
-    render_path: str  # "ffmpeg" or "moviepy": which path produced the file
+    render_path: str  # "ffmpeg", "moviepy", "segmented" or "smart": which path produced the file
     captions_vtt: Path | None = None  # sidecar subtitles, when the timeline has a captions track
     captions_srt: Path | None = None

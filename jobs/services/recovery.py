@@ -143,7 +143,8 @@ def work_dirs_tidy() -> int:
     dirs: dict[tuple[str, str], Path] = {}
     for path in root.iterdir():
         job_id, _, attempt = path.name.partition(".")
-        if is_uuid(job_id) and attempt.isdigit():
+        # "<job_id>.part<N>": a segment-parallel part's (jobs.services.parts), kept while its job runs.
+        if is_uuid(job_id) and (attempt.isdigit() or attempt.startswith("part")):
             dirs[(job_id, attempt)] = path
     running = {
         (str(pk), str(attempt))
@@ -151,9 +152,10 @@ def work_dirs_tidy() -> int:
             status=Status.RUNNING, id__in={job_id for job_id, _ in dirs}
         ).values_list("id", "attempt")
     }
+    running_jobs = {job_id for job_id, _ in running}
     removed = 0
     for key, path in dirs.items():
-        if key not in running:
+        if key not in running and not (key[1].startswith("part") and key[0] in running_jobs):
             shutil.rmtree(path, ignore_errors=True)
             removed += 1
     return removed

@@ -21,6 +21,7 @@ from jobs.errors import RenderFailedInQueue, StorageError
 from jobs.models import RenderJob
 from jobs.render import AssetSource, render_timeline
 from jobs.render.errors import MediaMissing, RenderCanceled
+from jobs.services.parts import parts_for
 from jobs.services.progress import ProgressReporter
 from jobs.services.transitions import StoredResult, job_claim, job_fail, job_mark_canceled, job_requeue, job_succeed
 from projects.models import MediaAsset
@@ -62,10 +63,11 @@ def _render_claimed(job: RenderJob) -> None:
         reporter = ProgressReporter(job.id, attempt=attempt)
         with reporter.heartbeating():
             assets = _asset_sources(job, work_dir)
-            result = render_timeline(
-                job.timeline, assets, job.preset, work_dir / "render.mp4",
-                on_progress=reporter, should_cancel=reporter.should_cancel,
-            )
+            with parts_for(job.id):  # issue 15: segments may be fanned out to idle workers
+                result = render_timeline(
+                    job.timeline, assets, job.preset, work_dir / "render.mp4",
+                    on_progress=reporter, should_cancel=reporter.should_cancel,
+                )
             if reporter.should_cancel():
                 raise RenderCanceled("Canceled")
             stored = _store_result(job, result)
@@ -118,6 +120,7 @@ def _asset_sources(job: RenderJob, work_dir: Path) -> dict[str, Any]:
         sources[asset_id] = AssetSource(
             asset_id=asset_id, path=_local_path(asset, work_dir), kind=asset.kind, duration=asset.duration,
             width=asset.width, height=asset.height, fps=asset.fps, has_audio=asset.has_audio, name=asset.name,
+            sha256=asset.sha256 or "",
         )
     return sources
 

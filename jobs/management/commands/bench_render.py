@@ -25,6 +25,15 @@ then a 48-clip timeline rendered by the automatic path with the peak memory of t
 path with its peak tree memory (the issue's "500 clips at 1080p inside 1 GiB": use `--size 1920x1080`).
 
 Needs no database. `--size 1920x1080` measures a 1080p render (media and output at 1080p).
+
+Issue 15 (see _bench_segments.py): `--only cuts` prints `cuts_vs_reencode=` (a 60 s cuts-only edit of 1080p
+x264 sources, smart render over the single-graph re-encode), `--only rerender` prints `rerender_vs_first=`
+(the same clips with crossfades and three titles, one title changed, segment cache only), `--only parallel
+--workers 1,2,4` prints `parallel<N>_vs_serial=` and `cpu<N>_vs_serial=` (that edit from a cold cache by this
+process plus N-1 `rqworker render` processes on the same Redis; never point it at a Redis that serves real
+jobs). `--edit-seconds 12 --segments-size 640x360` makes any of them quick. Without `--only` (or with
+`--only reference`) only the reference lines above run; `--only all` runs everything. Every automatic render
+here starts from an empty segment cache.
 """
 
 from __future__ import annotations
@@ -42,7 +51,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from config.tools import ffmpeg_exe
-from jobs.render import AssetSource, render_timeline
+from jobs.render import AssetSource, render_timeline, segment_cache
 from jobs.render.procs import descendants
 from jobs.render.quality import average_psnr, probe
 from jobs.render.text import text_render
@@ -119,9 +128,20 @@ class Command(BaseCommand):
         parser.add_argument("--no-v1", action="store_true", help="skip the schema 1 reference edit")
         parser.add_argument("--clips500", action="store_true",
                             help="also render a 500-clip timeline (2-frame clips) and report its peak memory")
+        # --- issue 15: smart render and segment cache lines (_bench_segments.py) ---
+        parser.add_argument("--only", choices=("all", "reference", "cuts", "rerender", "parallel"),
+                            default="reference",
+                            help="what to run: the reference edits (default), cuts_vs_reencode, rerender_vs_first, "
+                                 "parallel2_vs_serial, or all of them")
+        parser.add_argument("--workers", default="1,2",
+                            help="worker counts for the parallel curve (default 1,2; the first is the baseline)")
+        parser.add_argument("--edit-seconds", type=float, default=60.0,
+                            help="length of the cuts and re-render edits (default 60)")
+        parser.add_argument("--segments-size", default="1920x1080", help="their media size (default 1920x1080)")
 
     def handle(self, *args, runs: int, size: str, seconds: float, workdir: Path | None, keep: bool, no_v1: bool,
-               clips500: bool = False, **options):
+               only: str = "reference", edit_seconds: float = 60.0, segments_size: str = "1920x1080",
+               workers: str = "1,2", clips500: bool = False, **options):
         try:
             width, height = (int(part) for part in size.lower().split("x"))
         except ValueError:
@@ -132,18 +152,45 @@ class Command(BaseCommand):
         work = Path(tempfile.mkdtemp(prefix="cutline-bench-")) if own_dir else workdir
         work.mkdir(parents=True, exist_ok=True)
         try:
-            if not no_v1:
-                self.bench(work, runs, width, height, seconds)
-            media, assets = self.media(work, width, height, seconds)
-            v2 = self.bench_v2(work, runs, width, height, seconds, media, assets)
-            peak = self.clips48(work, width, height, seconds, assets)
-            if clips500:
-                self.clips_many(work, width, height, assets, count=500, frames=2)
-            self.say(f"v2_vs_ffmpeg={v2['auto']:.3f} v2_moviepy_vs_ffmpeg={v2['moviepy']:.3f} "
-                     f"clips48_peak_mib={peak / 2**20:.0f}")
+            if only in ("all", "reference"):
+                if not no_v1:
+                    self.bench(work, runs, width, height, seconds)
+                media, assets = self.media(work, width, height, seconds)
+                v2 = self.bench_v2(work, runs, width, height, seconds, media, assets)
+                peak = self.clips48(work, width, height, seconds, assets)
+                if clips500:
+                    self.clips_many(work, width, height, assets, count=500, frames=2)
+                self.say(f"v2_vs_ffmpeg={v2['auto']:.3f} v2_moviepy_vs_ffmpeg={v2['moviepy']:.3f} "
+                         f"clips48_peak_mib={peak / 2**20:.0f}")
+            if only in ("all", "cuts", "rerender", "parallel"):
+                self.bench_segments(work, runs, only, edit_seconds, segments_size, workers)
         finally:
             if own_dir and not keep:
                 shutil.rmtree(work, ignore_errors=True)
+
+    def bench_segments(self, work: Path, runs: int, only: str, edit_seconds: float, segments_size: str,
+                       workers: str = "1,2") -> None:
+        from jobs.management.commands import _bench_segments as seg
+
+        try:
+            width, height = (int(part) for part in segments_size.lower().split("x"))
+        except ValueError:
+            raise CommandError("--segments-size must look like 1920x1080") from None
+        clip = edit_seconds / 4
+        if only in ("all", "cuts"):
+            ratio = seg.bench_cuts(self.say, work, runs, width, height, clip)
+            self.say(f"cuts_vs_reencode={ratio:.3f} load_average={' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+        if only in ("all", "rerender"):
+            ratio = seg.bench_rerender(self.say, work, runs, width, height, clip)
+            self.say(f"rerender_vs_first={ratio:.3f} load_average={' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+        if only in ("all", "parallel"):
+            counts = tuple(int(n) for n in workers.split(","))
+            curve = seg.bench_parallel(self.say, work, runs, width, height, clip, counts)
+            base_wall, base_cpu = curve[counts[0]]
+            self.say(" ".join(f"parallel{n}_vs_serial={wall / base_wall:.3f} cpu{n}_vs_serial={cpu / base_cpu:.3f}"
+                              for n, (wall, cpu) in curve.items() if n != counts[0])
+                     + f" serial_s={base_wall:.2f} serial_cpu_s={base_cpu:.2f}"
+                     + f" load_average={' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
     def say(self, text: str) -> None:
         self.stdout.write(text)
@@ -204,6 +251,7 @@ class Command(BaseCommand):
             subprocess.run([*hand, str(out)], check=True, timeout=600, stdin=subprocess.DEVNULL)
 
         def run_cutline(path: str, out: Path) -> None:
+            segment_cache.cache_clear()  # issue 15: a first render every time, never a cache hit
             render_timeline(timeline, assets, "project", out, path=path)
 
         means = {"ffmpeg": run_hand, "auto": lambda out: run_cutline("auto", out),
@@ -356,7 +404,8 @@ class Command(BaseCommand):
         means = {
             "ffmpeg": lambda out: subprocess.run([*hand, str(out)], check=True, timeout=600,
                                                  stdin=subprocess.DEVNULL),
-            "auto": lambda out: render_timeline(document, assets, "project", out, path="auto"),
+            "auto": lambda out: (segment_cache.cache_clear(),  # issue 15: no cache hits between runs
+                                 render_timeline(document, assets, "project", out, path="auto")),
             "moviepy": lambda out: render_timeline(document, assets, "project", out, path="moviepy"),
         }
         times: dict[str, list[float]] = {name: [] for name in means}

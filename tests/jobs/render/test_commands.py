@@ -45,3 +45,14 @@ def test_bench_render_prints_its_summary_line_last(tmp_path):
     ) for line in lines), lines
     summary = r"v2_vs_ffmpeg=\d+\.\d+ v2_moviepy_vs_ffmpeg=\d+\.\d+ clips48_peak_mib=\d+"
     assert re.fullmatch(summary, lines[-1]), lines[-1]
+
+
+def test_bench_render_prints_the_smart_render_and_cache_lines(tmp_path):
+    out = io.StringIO()
+    for part in ("cuts", "rerender"):
+        call_command("bench_render", "--only", part, "--runs", "1", "--edit-seconds", "8", "--segments-size",
+                     "320x180", "--workdir", str(tmp_path), stdout=out, stderr=io.StringIO())
+    lines = out.getvalue().strip().splitlines()
+    assert any(re.fullmatch(r"cuts_vs_reencode=\d+\.\d+ load_average=.*", line) for line in lines), lines
+    assert re.fullmatch(r"rerender_vs_first=\d+\.\d+ load_average=.*", lines[-1]), lines[-1]
+    assert any("frames stream-copied" in line for line in lines), lines

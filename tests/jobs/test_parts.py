@@ -1,0 +1,160 @@
+"""Segment-parallel renders (jobs.services.parts) with real rqworker processes taking the parts.
+
+The parent render runs in this test process inside `parts_for(job id)`, as a worker's job_render runs it;
+the parts go through the real `render` queue to a real worker and come back through the segment cache.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import threading
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+import redis
+from django.conf import settings as django_settings
+
+from jobs.render import render_timeline, segment_cache
+from jobs.render.errors import RenderCanceled
+from jobs.render.quality import average_psnr, probe
+from jobs.services import parts
+from jobs.services.queue import render_queue
+from tests.jobs.conftest import encoder_pids, session_pids
+from tests.jobs.render.conftest import timeline, video
+
+pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("transactional_db", "redis_conn")]
+
+PART_ENV = {"RENDER_SEGMENT_SECONDS": "1", "RENDER_PARTS_MIN_SECONDS": "0", "RENDER_SEGMENT_CACHE_MB": "256"}
+
+
+@pytest.fixture
+def out_dir(tmp_path):
+    directory = tmp_path / "out"
+    directory.mkdir()
+    return directory
+
+
+@pytest.fixture
+def fanning(settings, scratch):
+    settings.RENDER_SEGMENT_SECONDS = 1.0
+    settings.RENDER_PARTS_MIN_SECONDS = 0.0
+    settings.RENDER_SEGMENT_CACHE_MB = 256
+    settings.RENDER_PARTS = True
+    segment_cache.cache_clear()
+    yield
+    segment_cache.cache_clear()
+
+
+def document() -> dict:
+    # 640x360 so that a part's encode lasts long enough to be caught (and killed) in the middle.
+    return {**timeline({"id": "v1", "kind": "video", "clips": [
+        {"id": "c1", "asset_id": "a", "start": 0.0, "in": 0.0, "out": 6.0}]}, width=640, height=360)}
+
+
+def assets():
+    # rgbtestsrc at another size than the output: no smart render, every frame encoded.
+    return {"a": video("a", seconds=6.0, width=480, height=270, source="testsrc2")}
+
+
+def part_claims() -> dict[str, str]:
+    conn = redis.Redis.from_url(django_settings.REDIS_URL)
+    found = {}
+    for key in conn.scan_iter("cutline:part-claim:*"):
+        value = conn.get(key)
+        if value:
+            found[key.decode()] = value.decode()
+    return found
+
+
+def wait_for(predicate, timeout: float = 60.0, step: float = 0.01):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(step)
+    raise AssertionError("timed out waiting")
+
+
+class Parent(threading.Thread):
+    """The job's own render, in a thread, fanned out as job `job_id`."""
+
+    def __init__(self, out, cancel: threading.Event | None = None) -> None:
+        super().__init__(daemon=True)
+        self.job_id = str(uuid.uuid4())
+        self.out = out
+        self.cancel = cancel or threading.Event()
+        self.result = None
+        self.error: BaseException | None = None
+        self.messages: list[str] = []
+
+    def run(self) -> None:
+        try:
+            with parts.parts_for(self.job_id):
+                self.result = render_timeline(document(), assets(), "project", self.out, path="segmented",
+                                              should_cancel=self.cancel.is_set,
+                                              on_progress=lambda p: self.messages.append(p.message))
+        except BaseException as exc:
+            self.error = exc
+
+
+def test_a_part_whose_worker_is_killed_is_encoded_again_and_the_render_completes(fanning, processes, scratch,
+                                                                                    out_dir):
+    assets()  # media generated before the clock starts
+    worker = processes.worker(**PART_ENV)
+    parent = Parent(out_dir / "x.mp4")
+    parent.start()
+    # A part running on the worker: its claim is held by a "part:" owner.
+    wait_for(lambda: any(v.startswith("part:") for v in part_claims().values()), timeout=120, step=0.005)
+    # SIGKILL the worker, its work horse and the part's encoder (not the parent's, which also works here).
+    part_dirs = Path(django_settings.RENDER_WORK_DIR) / f"{parent.job_id}.part"
+    for pid in session_pids(worker.pid) + encoder_pids(part_dirs):
+        with contextlib.suppress(ProcessLookupError):  # ended between the listing and the kill
+            os.kill(pid, signal.SIGKILL)
+    parent.join(timeout=180)
+    assert not parent.is_alive()
+    assert parent.error is None, parent.error
+    facts = probe(parent.result.path)
+    assert facts.frames == 180
+    reference = render_timeline(document(), assets(), "project", out_dir / "ref.mp4", path="ffmpeg")
+    assert average_psnr(parent.result.path, reference.path) >= 35.0
+    percents = [m for m in parent.messages if m.startswith("Encoding frame")]
+    assert percents  # progress kept coming while the part was lost
+
+
+def test_cancel_of_a_fanned_out_render_stops_every_part_and_leaves_no_process_or_file(fanning, processes,
+                                                                                       scratch, out_dir):
+    assets()
+    worker = processes.worker(**PART_ENV)
+    parent = Parent(out_dir / "x.mp4")
+    parent.start()
+    wait_for(lambda: any(v.startswith("part:") for v in part_claims().values()), timeout=120, step=0.005)
+    parent.cancel.set()
+    parent.join(timeout=60)
+    assert isinstance(parent.error, RenderCanceled)
+    work_dir = django_settings.RENDER_WORK_DIR
+
+    def nothing_left() -> bool:
+        return (not encoder_pids(scratch) and not list(work_dir.glob(f"{parent.job_id}.part*"))
+                and not list(out_dir.glob(".render-*")) and not part_claims())
+
+    wait_for(nothing_left, timeout=20, step=0.1)
+    queued = [j for j in render_queue().get_job_ids() if j.startswith(parent.job_id)]
+    assert queued == []
+    assert worker.alive()  # the worker itself lives on, ready for the next job
+    assert len(session_pids(worker.pid)) >= 1
+
+
+def test_the_scratch_tidy_removes_a_dead_parts_directory_once_its_job_is_not_running(settings, tmp_path):
+    from jobs.services.recovery import work_dirs_tidy
+
+    settings.RENDER_WORK_DIR = tmp_path
+    orphan = tmp_path / f"{uuid.uuid4()}.part3"
+    orphan.mkdir()
+    (orphan / "segment.mp4").write_bytes(b"half a segment")
+    assert work_dirs_tidy() == 1
+    assert not orphan.exists()
