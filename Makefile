@@ -10,7 +10,7 @@ PYTEST_ARGS ?=
 
 export REDIS_URL
 
-.PHONY: run test lint setup system-deps browser-deps js-deps clean
+.PHONY: run test lint setup system-deps browser-deps bench-deps js-deps clean
 
 # Debian packages the project needs: ffprobe (media probing), setpriv, redis-server (a test restarts its own),
 # Chromium for the browser tests.
@@ -39,6 +39,10 @@ system-deps:
 
 browser-deps:
 	@command -v chromium >/dev/null 2>&1 || { $(call apt_install,chromium,Chromium for the browser tests); }
+
+# Only bench_render needs MLT's melt (its peers= line); it is not part of setup/test/run.
+bench-deps:
+	@command -v melt >/dev/null 2>&1 || { $(call apt_install,melt,MLT's melt for the bench peers line); }
 
 # Local development: DEBUG on (dev SECRET_KEY, static files from the apps), SQLite under var/.
 run: export DEBUG ?= 1

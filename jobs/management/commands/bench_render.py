@@ -13,6 +13,15 @@ a frame, average PSNR) and prints last:
 
     render_vs_ffmpeg=<median ratio> moviepy_vs_ffmpeg=<median ratio> cutline_s=<median> ffmpeg_s=<median> psnr_db=<min>
 
+With MLT's `melt` installed (`make bench-deps`, Debian's melt package) a fourth mean renders the same edit
+as MLT XML (the engine behind Kdenlive and Shotcut: luma + mix transitions over two alternating tracks, the
+title composited by affine; see `melt_document`), and the line before the summary is
+
+    peers=melt:<median wall ratio vs ffmpeg> melt_cpu=<median CPU ratio> melt_s=<median> melt_psnr_db=<min>
+
+(`peers=melt:unavailable (make bench-deps)` without it). melt cuts on whole frames, so where 0.5 s crossfades
+are not whole frames at the scaled edit (`--seconds 3`) its output is a frame longer: a warning, not an error.
+
 Then the schema 2 reference edit (`--v2`, on by default): clip A at speed 0.5 (sound kept in pitch), a
 wipe_left to clip B, which has a keyframed Ken Burns (scale 1 → 1.2), clip C as a picture-in-picture at the
 top right (transform), and a lower-third colour bar (crop + position), beside a hand-written ffmpeg
@@ -47,8 +56,10 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from xml.sax.saxutils import escape
 
 from django.core.management.base import BaseCommand, CommandError
+from PIL import Image
 
 from config.tools import ffmpeg_exe
 from jobs.render import AssetSource, render_timeline, segment_cache
@@ -256,13 +267,31 @@ class Command(BaseCommand):
 
         means = {"ffmpeg": run_hand, "auto": lambda out: run_cutline("auto", out),
                  "moviepy": lambda out: run_cutline("moviepy", out)}
+        melt = shutil.which("melt")
+        if melt:
+            title_frame = work / "title-frame.png"
+            with Image.open(title_png) as image:
+                frame = Image.new("RGBA", (width, height), (0, 0, 0, 0))
+                frame.paste(image.convert("RGBA"), (box.x, box.y))
+                frame.save(title_frame)
+            mlt = work / "reference.mlt"
+            mlt.write_text(self.melt_document(media, cut, scale, fade, title_len, title_frame, width, height))
+
+            def run_melt(out: Path) -> None:
+                subprocess.run([melt, "-quiet", str(mlt), *self.melt_consumer(out)], check=True, timeout=600,
+                               stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+            means["melt"] = run_melt
         times: dict[str, list[float]] = {name: [] for name in means}
+        cpus: dict[str, list[float]] = {name: [] for name in means}
         peaks: dict[str, tuple[int, int]] = {name: (0, 0) for name in means}
         psnrs: list[float] = []
+        melt_psnrs: list[float] = []
         order = list(means)
         for run in range(runs):
             outputs = {}
-            for name in order[run % 3 :] + order[: run % 3]:  # rotate who goes first
+            shift = run % len(order)
+            for name in order[shift:] + order[:shift]:  # rotate who goes first
                 out = work / f"run{run}-{name}.mp4"
                 with TreeMemory() as memory:
                     cpu_before = _cpu_seconds()
@@ -271,6 +300,7 @@ class Command(BaseCommand):
                     elapsed = time.perf_counter() - started
                     cpu = _cpu_seconds() - cpu_before
                 times[name].append(elapsed)
+                cpus[name].append(cpu)
                 peaks[name] = (max(peaks[name][0], memory.peak_rss), max(peaks[name][1], memory.peak_pss))
                 outputs[name] = out
                 self.say(f"run {run + 1} {name:8s} {elapsed:6.2f} s  cpu {cpu:6.2f} s  peak tree "
@@ -285,6 +315,8 @@ class Command(BaseCommand):
                 psnrs.append(value)
                 self.say(f"run {run + 1} {name:8s} vs ffmpeg: {facts.duration:.3f} s, {facts.frames} frames, "
                          f"PSNR {value:.2f} dB")
+            if "melt" in outputs:
+                melt_psnrs.append(self.check_melt(run, outputs["melt"], outputs["ffmpeg"], reference))
             for out in outputs.values():
                 out.unlink(missing_ok=True)
                 out.with_suffix(".jpg").unlink(missing_ok=True)
@@ -296,6 +328,13 @@ class Command(BaseCommand):
                  + " ".join(f"{name}={peaks[name][0] / 2**20:.0f}/{peaks[name][1] / 2**20:.0f}MiB" for name in means))
         if min(psnrs) < 30:
             self.stderr.write(f"warning: outputs differ (PSNR {min(psnrs):.2f} dB < 30 dB)")
+        if melt:
+            ratio_of = {kind: statistics.median(m / f for m, f in zip(values["melt"], values["ffmpeg"], strict=True))
+                        for kind, values in (("wall", times), ("cpu", cpus))}
+            self.say(f"peers=melt:{ratio_of['wall']:.3f} melt_cpu={ratio_of['cpu']:.3f} "
+                     f"melt_s={statistics.median(times['melt']):.3f} melt_psnr_db={min(melt_psnrs):.2f}")
+        else:
+            self.say("peers=melt:unavailable (make bench-deps)")
         self.say(
             f"render_vs_ffmpeg={ratio['auto']:.3f} moviepy_vs_ffmpeg={ratio['moviepy']:.3f} "
             f"cutline_s={statistics.median(times['auto']):.3f} ffmpeg_s={statistics.median(times['ffmpeg']):.3f} "
@@ -330,6 +369,88 @@ class Command(BaseCommand):
             "-c:v", "libx264", "-preset", "veryfast", "-crf", "23", "-pix_fmt", "yuv420p",
             "-c:a", "aac", "-b:a", "128k", "-movflags", "+faststart",
         ]
+
+    def check_melt(self, run: int, out: Path, ffmpeg_out: Path, reference) -> float:
+        """melt's output beside the ffmpeg command's: a frame or two apart is a warning, more is an error."""
+        facts = probe(out)
+        if facts.frames != reference.frames or (facts.width, facts.height) != (reference.width, reference.height):
+            differs = (f"melt made {facts.width}x{facts.height}, {facts.duration:.3f} s / {facts.frames} frames, "
+                       f"the ffmpeg command {reference.width}x{reference.height}, {reference.duration:.3f} s / "
+                       f"{reference.frames} frames")
+            if (facts.width, facts.height) != (reference.width, reference.height) or facts.frames is None \
+                    or reference.frames is None or abs(facts.frames - reference.frames) > 2:
+                raise CommandError(f"melt: {differs}")
+            self.stderr.write(f"warning: {differs}")
+        value = average_psnr(out, ffmpeg_out)
+        self.say(f"run {run + 1} {'melt':8s} vs ffmpeg: {facts.duration:.3f} s, {facts.frames} frames, "
+                 f"PSNR {value:.2f} dB")
+        return value
+
+    @staticmethod
+    def melt_document(media: dict[str, Path], cut: dict[str, tuple[float, float]], scale: float, fade: float,
+                      title_len: float, title_frame_png: Path, width: int, height: int) -> str:
+        """The reference edit as MLT XML, the way Kdenlive and Shotcut build dissolves.
+
+        Two tracks that alternate (A and C below, B above), a `luma` (video) and a `mix` (audio) transition
+        over each 0.5 s overlap (the second one reversed: B on the upper track fades out into C), and the
+        title (the same Pillow image on a transparent full frame, so nothing is scaled) on a third track,
+        composited over the picture by `affine` for the first 3 s. Frames at 30 fps.
+        """
+        def frames(value: float) -> int:
+            return round(value * 30)
+
+        (a_in, a_out), (b_in, b_out), (c_in, c_out) = ((frames(s * scale), frames(e * scale))
+                                                       for s, e in (cut["A"], cut["B"], cut["C"]))
+        a_len, b_len, c_len, overlap = a_out - a_in, b_out - b_in, c_out - c_in, frames(fade)
+        first_cross = a_len - overlap
+        second_cross = first_cross + b_len - overlap
+        total = second_cross + c_len
+        producers = "".join(
+            f'<producer id="{name}">'
+            f'<property name="resource">{escape(str(path))}</property>'
+            f'<property name="mlt_service">avformat</property></producer>'
+            for name, path in media.items()
+        )
+        title = (f'<producer id="title" in="0" out="{frames(title_len) - 1}">'
+                 f'<property name="resource">{escape(str(title_frame_png))}</property>'
+                 f'<property name="mlt_service">qimage</property></producer>')
+
+        def transition(service: str, start: int, reverse: bool, a_track: int = 0, b_track: int = 1,
+                       extra: str = "") -> str:
+            return (f'<transition in="{start}" out="{start + overlap - 1}">'
+                    f'<property name="mlt_service">{service}</property>'
+                    f'<property name="a_track">{a_track}</property><property name="b_track">{b_track}</property>'
+                    f'<property name="reverse">{int(reverse)}</property>{extra}</transition>')
+
+        mix = '<property name="start">0</property><property name="end">1</property>'
+        return (
+            '<?xml version="1.0" encoding="utf-8"?>\n<mlt>'
+            f'<profile width="{width}" height="{height}" frame_rate_num="30" frame_rate_den="1" progressive="1" '
+            f'sample_aspect_num="1" sample_aspect_den="1" display_aspect_num="{width}" '
+            f'display_aspect_den="{height}" colorspace="709"/>'
+            f"{producers}{title}"
+            f'<playlist id="lower"><entry producer="A" in="{a_in}" out="{a_out - 1}"/>'
+            f'<blank length="{b_len - 2 * overlap}"/><entry producer="C" in="{c_in}" out="{c_out - 1}"/></playlist>'
+            f'<playlist id="upper"><blank length="{first_cross}"/>'
+            f'<entry producer="B" in="{b_in}" out="{b_out - 1}"/></playlist>'
+            f'<playlist id="titles"><entry producer="title" in="0" out="{frames(title_len) - 1}"/></playlist>'
+            f'<tractor id="edit" in="0" out="{total - 1}"><multitrack>'
+            '<track producer="lower"/><track producer="upper"/><track producer="titles"/></multitrack>'
+            + transition("luma", first_cross, False) + transition("mix", first_cross, False, extra=mix)
+            + transition("luma", second_cross, True) + transition("mix", second_cross, True, extra=mix)
+            + f'<transition in="0" out="{frames(title_len) - 1}"><property name="mlt_service">affine</property>'
+            f'<property name="a_track">0</property><property name="b_track">2</property>'
+            f'<property name="rect">0 0 {width} {height} 1</property>'
+            '<property name="distort">0</property><property name="fill">0</property></transition>'
+            "</tractor></mlt>\n"
+        )
+
+    @staticmethod
+    def melt_consumer(out: Path) -> list[str]:
+        """x264 veryfast crf 23 + AAC 128k like the others; real_time=-1: every frame, one render thread."""
+        return ["-consumer", f"avformat:{out}", "vcodec=libx264", "preset=veryfast", "crf=23", "pix_fmt=yuv420p",
+                "acodec=aac", "ab=128k", "ar=48000", "channels=2", "movflags=+faststart", "threads=0",
+                "real_time=-1", "terminate_on_pause=1"]
 
     # --- schema 2 ------------------------------------------------------------------------------------------
     @staticmethod
