@@ -394,7 +394,9 @@ class Command(BaseCommand):
         Two tracks that alternate (A and C below, B above), a `luma` (video) and a `mix` (audio) transition
         over each 0.5 s overlap (the second one reversed: B on the upper track fades out into C), and the
         title (the same Pillow image on a transparent full frame, so nothing is scaled) on a third track,
-        composited over the picture by `affine` for the first 3 s. Frames at 30 fps.
+        composited over the picture by `affine` for the first 3 s. Frames at 30 fps. The generated media are
+        BT.601 YUV without a colour tag (ffmpeg's default, which the ffmpeg command keeps as it is); MLT would
+        guess BT.709 from a 720p+ height and convert, so the producers and the profile say 601.
         """
         def frames(value: float) -> int:
             return round(value * 30)
@@ -408,7 +410,8 @@ class Command(BaseCommand):
         producers = "".join(
             f'<producer id="{name}">'
             f'<property name="resource">{escape(str(path))}</property>'
-            f'<property name="mlt_service">avformat</property></producer>'
+            f'<property name="mlt_service">avformat</property>'
+            '<property name="force_colorspace">601</property></producer>'
             for name, path in media.items()
         )
         title = (f'<producer id="title" in="0" out="{frames(title_len) - 1}">'
@@ -427,7 +430,7 @@ class Command(BaseCommand):
             '<?xml version="1.0" encoding="utf-8"?>\n<mlt>'
             f'<profile width="{width}" height="{height}" frame_rate_num="30" frame_rate_den="1" progressive="1" '
             f'sample_aspect_num="1" sample_aspect_den="1" display_aspect_num="{width}" '
-            f'display_aspect_den="{height}" colorspace="709"/>'
+            f'display_aspect_den="{height}" colorspace="601"/>'
             f"{producers}{title}"
             f'<playlist id="lower"><entry producer="A" in="{a_in}" out="{a_out - 1}"/>'
             f'<blank length="{b_len - 2 * overlap}"/><entry producer="C" in="{c_in}" out="{c_out - 1}"/></playlist>'
