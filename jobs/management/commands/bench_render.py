@@ -278,8 +278,11 @@ class Command(BaseCommand):
             mlt.write_text(self.melt_document(media, cut, scale, fade, title_len, title_frame, width, height))
 
             def run_melt(out: Path) -> None:
-                subprocess.run([melt, "-quiet", str(mlt), *self.melt_consumer(out)], check=True, timeout=600,
-                               stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                done = subprocess.run([melt, "-quiet", str(mlt), *self.melt_consumer(out)], timeout=600,
+                                      stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                if done.returncode or not out.exists():
+                    tail = done.stderr.decode(errors="replace").strip().splitlines()[-3:]
+                    raise CommandError(f"melt failed (exit {done.returncode}): {' | '.join(tail)}")
 
             means["melt"] = run_melt
         times: dict[str, list[float]] = {name: [] for name in means}
