@@ -301,14 +301,13 @@ TIMELINE_MAX_HEIGHT = env_int("TIMELINE_MAX_HEIGHT", 2160, minimum=16)
 
 # --- Rendering and jobs ---------------------------------------------------------------------------------
 RENDER_PATH = env_choice("RENDER_PATH", "auto", ("auto", "ffmpeg", "moviepy", "segmented"))
-# --- segmented render, segment cache, smart render (issue 15; docs/rendering.md) ---
+# Segmented render, segment cache, smart render and segment-parallel parts (docs/rendering.md).
 RENDER_SEGMENT_SECONDS = env_float("RENDER_SEGMENT_SECONDS", 4.0, minimum=0.5)
 RENDER_SEGMENT_CACHE_MB = env_int("RENDER_SEGMENT_CACHE_MB", 4096, minimum=0)
 RENDER_SMART = env_bool("RENDER_SMART", True)
 # Fan a job's uncached segments out to idle workers when at least this many seconds are left to encode.
 RENDER_PARTS = env_bool("RENDER_PARTS", True)
 RENDER_PARTS_MIN_SECONDS = env_float("RENDER_PARTS_MIN_SECONDS", 8.0, minimum=0.0)
-# --- end issue 15 ---
 RENDER_THREADS = env_int("RENDER_THREADS", 2, minimum=1)
 RENDER_HEARTBEAT_TIMEOUT = env_int("RENDER_HEARTBEAT_TIMEOUT", 60, minimum=5)
 RENDER_MAX_ATTEMPTS = env_int("RENDER_MAX_ATTEMPTS", 3, minimum=1)
