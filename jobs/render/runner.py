@@ -138,14 +138,13 @@ def render_timeline(
         chosen = path_choose(requested, plan)
         if chosen == "segmented" and fmt.name != "mp4":
             chosen = "ffmpeg"  # segments are joined as H.264: other formats keep the single graph
-        # --- issue 15: the log says which strategy and why; a single graph may fill the segment cache ---
+        # The log says which strategy and why; a single graph may fill the segment cache for the next render.
         known = {str(a.path): a.sha256 for a in assets.values() if a.sha256}
         why = segmented_why(plan, requested, chosen)
         to_store: list = []
         if requested == "auto" and chosen == "segmented":
             chosen, why, to_store = segmented_refine(plan, known)
             to_store = to_store if chosen == "ffmpeg" else []
-        # --- end issue 15 ---
         o = plan.output
         logger.info("render strategy %s: %s", chosen, why)
         monitor.report(PREPARE, 5.0, f"Rendering {plan.frames} frames at {o.width}×{o.height} ({chosen}: {why})")

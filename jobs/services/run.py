@@ -63,7 +63,7 @@ def _render_claimed(job: RenderJob) -> None:
         reporter = ProgressReporter(job.id, attempt=attempt)
         with reporter.heartbeating():
             assets = _asset_sources(job, work_dir)
-            with parts_for(job.id):  # issue 15: segments may be fanned out to idle workers
+            with parts_for(job.id):  # segments may be fanned out to idle workers (jobs.services.parts)
                 result = render_timeline(
                     job.timeline, assets, job.preset, work_dir / "render.mp4",
                     on_progress=reporter, should_cancel=reporter.should_cancel,
