@@ -25,7 +25,7 @@ from typing import Protocol
 from django.conf import settings
 from redis import asyncio as aioredis
 from redis.driver_info import DriverInfo
-from redis.exceptions import RedisError
+from redis.exceptions import NoScriptError, RedisError
 
 from realtime.selectors import db_read
 
@@ -43,7 +43,8 @@ def _slot_key(user_id) -> str:
 
 
 # Taking a slot: drop members that aged out, add this socket, count. One command (EVALSHA) where a
-# MULTI/EXEC pipeline of four cost 11 % of a connect's CPU in packing and parsing.
+# MULTI/EXEC pipeline of four cost 11 % of a connect's CPU in packing and parsing; the takes of sockets
+# connecting at the same moment go out together (`_LoopPresence.slot_take`).
 _SLOT_TAKE_LUA = """
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[2])
 redis.call('ZADD', KEYS[1], ARGV[1], ARGV[3])
@@ -85,6 +86,8 @@ class _LoopPresence:
         # of these is running (closing it under a concurrent release broke that release, and its slot
         # then stayed taken until it aged out).
         self.inflight = 0
+        self.pending_takes: list[tuple[str, list, asyncio.Future]] = []
+        self.sending_takes: asyncio.Task | None = None
         self.slots: dict[int, set[str]] = {}
         self.watchers: dict[str, Watcher] = {}
         self.behind: dict[tuple[str, str], int] = {}
@@ -97,7 +100,56 @@ class _LoopPresence:
         if self.task is None or self.task.done():
             self.task = asyncio.get_running_loop().create_task(self._run())
 
+    async def slot_take(self, key: str, args: list) -> int:
+        """Run the slot script for one socket; the count of the user's sockets after adding it.
+
+        One task sends the takes: what arrived while its previous pipeline was out goes in the next one.
+        In a reconnect storm that is one pool checkout, one write and one read for many sockets, where a
+        command each cost a checkout, a write task (redis-py's socket timeout) and a syscall per socket.
+        """
+        loop = asyncio.get_running_loop()
+        taken = loop.create_future()
+        self.pending_takes.append((key, args, taken))
+        if self.sending_takes is None or self.sending_takes.done():
+            self.sending_takes = loop.create_task(self._send_takes())
+        return await taken
+
+    async def _send_takes(self) -> None:
+        while self.pending_takes:
+            batch, self.pending_takes = self.pending_takes, []
+            try:
+                counts = await self._eval_takes([(key, args) for key, args, _ in batch])
+            except BaseException as exc:
+                for _, _, taken in batch:
+                    if not taken.done():
+                        taken.set_exception(exc if isinstance(exc, Exception) else RedisError(repr(exc)))
+                if not isinstance(exc, Exception):
+                    raise
+                continue
+            for (_, _, taken), count in zip(batch, counts, strict=True):
+                if taken.done():  # its socket went away meanwhile; the slot is released by its disconnect
+                    continue
+                if isinstance(count, Exception):
+                    taken.set_exception(count)
+                else:
+                    taken.set_result(count)
+
+    async def _eval_takes(self, takes: list[tuple[str, list]]) -> list:
+        sha = self.slot_take_script.sha
+        for _attempt in range(2):
+            async with self.redis.pipeline(transaction=False) as pipe:
+                for key, args in takes:
+                    pipe.evalsha(sha, 1, key, *args)
+                results = await pipe.execute(raise_on_error=False)
+            if not any(isinstance(result, NoScriptError) for result in results):
+                return results
+            # A restarted (or flushed) Redis forgot the script: load it once, send the batch again.
+            await self.redis.script_load(_SLOT_TAKE_LUA)
+        return results
+
     async def close(self) -> None:
+        if self.sending_takes is not None and not self.sending_takes.done():
+            self.sending_takes.cancel()
         if self.task is not None:
             self.task.cancel()
             try:
@@ -198,8 +250,7 @@ async def socket_slot_take(*, user_id: int, channel_name: str) -> bool:
     count = 0
     presence.inflight += 1
     try:
-        count = await presence.slot_take_script(keys=[key], args=[now, now - _stale_after(), channel_name,
-                                                                  int(_stale_after())])
+        count = await presence.slot_take(key, [now, now - _stale_after(), channel_name, int(_stale_after())])
     except RedisError as exc:
         logger.warning("socket limit not checked for user %s (Redis unavailable): %s", user_id, exc)
     finally:
