@@ -14,7 +14,9 @@
    transaction, so it includes the commit and the publish); lost = stored events a socket never got.
 5. Then starts, on a free port, the floor: a bare Channels app (`floor_application` below, a consumer
    that only joins the job's group and forwards what it hears, never routed in production) with the
-   same channel layer settings and the same GC settings, and runs the identical load against it.
+   same channel layer settings and the same GC settings, served by the same server as Cutline
+   (`python -m config.web`, daphne with Cutline's fixes; `BENCH_FLOOR_SERVER=daphne` for stock daphne,
+   which spends ~0.1 ms per connect more on autobahn's pretty-printing), and runs the identical load.
 
 Everything is on loopback, bounded in time, and stops by itself; it kills only the floor it started.
 The last line is the summary:
@@ -225,8 +227,10 @@ class Command(BaseCommand):
             raise CommandError(f"ulimit -n is {hard}; {sockets} sockets need more (raise the hard limit).")
 
     def _start_floor(self, port: int) -> subprocess.Popen:
+        # The same server as Cutline's (config/web.py), so the floor differs from Cutline only in the app.
+        server = "daphne" if os.environ.get("BENCH_FLOOR_SERVER") == "daphne" else "config.web"
         args = [
-            sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port),
+            sys.executable, "-m", server, "-b", "127.0.0.1", "-p", str(port),
             "realtime.management.commands.bench_realtime:floor_application",
         ]
         env = dict(os.environ, DJANGO_SETTINGS_MODULE=os.environ.get("DJANGO_SETTINGS_MODULE", "config.settings"))
