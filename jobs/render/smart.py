@@ -18,6 +18,7 @@ import logging
 import math
 import re
 import subprocess
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -168,8 +169,11 @@ def smart_prepare(plan: RenderPlan, work: Path) -> tuple[str, dict[str, SourceIn
         return "", {}, "smart render: no plain cut on the first track"
     infos: dict[str, SourceInfo] = {}
     reasons = []
-    for path in sorted(frames_by_path, key=lambda p: -frames_by_path[p]):
-        info, why = source_probe(path, plan)
+    ordered = sorted(frames_by_path, key=lambda p: -frames_by_path[p])
+    # Each probe is three short ffprobe/ffmpeg runs, mostly process start-up: the sources are probed side by side.
+    with ThreadPoolExecutor(max_workers=min(4, len(ordered))) as pool:
+        probed = list(pool.map(lambda path: source_probe(path, plan), ordered))
+    for path, (info, why) in zip(ordered, probed, strict=True):
         if info is None:
             reasons.append(f"{Path(path).name}: {why}")
         else:
