@@ -149,20 +149,13 @@ def segments_store(encoded: Path, plan: RenderPlan, segments: list[Segment], wor
 
 
 def _segments_store(encoded: Path, plan: RenderPlan, segments: list[Segment], work: Path) -> int:
-    # Two processes whatever the number of segments: one ffprobe lists the keyframes, one stream copy cuts the
-    # file at those of them that start a segment (the segment muxer counts video packets; with closed GOPs an
-    # IDR's place in decode order is its frame number). A segment whose first or last frame the encoder did
-    # not key stays whole with its neighbour in one piece, which is not stored.
+    # Two processes whatever the number of segments: one lists the keyframes (smart.packet_list), one stream
+    # copy cuts the file at those of them that start a segment (the segment muxer counts video packets; with
+    # closed GOPs an IDR's place in decode order is its frame number). A segment whose first or last frame the
+    # encoder did not key stays whole with its neighbour in one piece, which is not stored.
     from jobs.render import smart as smart_render
 
-    listing = smart_render._run([smart_render.ffprobe_exe(), "-v", "error", "-select_streams", "v:0",
-                                 "-show_entries", "packet=pts,flags", "-of", "csv=p=0", str(encoded)])
-    entries = []
-    for line in listing.decode().split():
-        pts, _, flags = line.partition(",")
-        if pts.lstrip("-").isdigit():
-            entries.append((int(pts), "K" in flags))
-    entries.sort()
+    entries = sorted(smart_render.packet_list(encoded)[1])
     keys = {index for index, (_, key) in enumerate(entries) if key}
     if len(entries) != plan.frames:
         return 0
