@@ -131,9 +131,15 @@ def source_probe(path: str, plan: RenderPlan) -> tuple[SourceInfo | None, str]:
 
 def _source_probe(path: str, plan: RenderPlan) -> tuple[SourceInfo | None, str]:
     o = plan.output
-    data = json.loads(_run([ffprobe_exe(), "-v", "error", "-select_streams", "v:0", "-show_streams", "-of", "json",
-                            path]))
-    streams = data.get("streams") or []
+    from jobs.render.media import media_report
+
+    report = media_report(path)  # what media_check read, when this process checked the file
+    if report is not None:
+        streams = [item for item in report.get("streams") or [] if item.get("codec_type") == "video"][:1]
+    else:
+        data = json.loads(_run([ffprobe_exe(), "-v", "error", "-select_streams", "v:0", "-show_streams", "-of",
+                                "json", path]))
+        streams = data.get("streams") or []
     if not streams:
         return None, "no video stream"
     s = streams[0]
