@@ -13,6 +13,14 @@ a frame, average PSNR) and prints last:
 
     render_vs_ffmpeg=<median ratio> moviepy_vs_ffmpeg=<median ratio> cutline_s=<median> ffmpeg_s=<median> psnr_db=<min>
 
+A fourth mean, "graph", is Cutline's single graph alone (`path="ffmpeg"`: no choice of path, no keyframes
+forced at segment cuts, no segment cache filling); before the peers line comes
+
+    render_cpu_vs_ffmpeg=<median CPU ratio> moviepy_cpu_vs_ffmpeg=... graph_vs_ffmpeg=<wall> auto_vs_graph=<wall>
+    auto_cpu_vs_graph=<CPU>
+
+(auto_vs_graph: what "auto" adds to a first render).
+
 With MLT's `melt` installed (`make bench-deps`, Debian's melt package) a fourth mean renders the same edit
 as MLT XML (the engine behind Kdenlive and Shotcut: luma + mix transitions over two alternating tracks, the
 title composited by affine; see `melt_document`), and the line before the summary is
