@@ -308,6 +308,9 @@ RENDER_SMART = env_bool("RENDER_SMART", True)
 # Fan a job's uncached segments out to idle workers when at least this many seconds are left to encode.
 RENDER_PARTS = env_bool("RENDER_PARTS", True)
 RENDER_PARTS_MIN_SECONDS = env_float("RENDER_PARTS_MIN_SECONDS", 8.0, minimum=0.0)
+# x264 threads of each segment encoder while a job's segments are encoded by several workers at once (a
+# segment encoded alone, or the single graph, uses RENDER_THREADS).
+RENDER_PART_THREADS = env_int("RENDER_PART_THREADS", 1, minimum=1)
 RENDER_THREADS = env_int("RENDER_THREADS", 2, minimum=1)
 RENDER_HEARTBEAT_TIMEOUT = env_int("RENDER_HEARTBEAT_TIMEOUT", 60, minimum=5)
 RENDER_MAX_ATTEMPTS = env_int("RENDER_MAX_ATTEMPTS", 3, minimum=1)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+import os
 import subprocess
 from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -51,8 +52,27 @@ def used_asset_ids(timeline: dict[str, Any]) -> list[str]:
     return list(seen)
 
 
+_REPORTS: dict[tuple[str, int, int], dict[str, Any]] = {}
+
+
+def _memo(path: str | Path) -> tuple[str, int, int] | None:
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return None
+    return str(path), stat.st_size, stat.st_mtime_ns
+
+
+def media_report(path: str | Path) -> dict[str, Any] | None:
+    """The ffprobe report media_check read for this file (same size and mtime) in this process, if any: smart
+    render's source probe reuses its stream facts rather than start ffprobe again (~70 ms of CPU)."""
+    memo = _memo(path)
+    return _REPORTS.get(memo) if memo else None
+
+
 def _report(path: Path, timeout: float) -> dict[str, Any] | None:
     """ffprobe's JSON description of an input (format and streams), or None if it would not open."""
+    memo = _memo(path)
     try:
         done = subprocess.run(
             [ffprobe_exe(), "-v", "error", "-hide_banner", "-print_format", "json", "-show_format", "-show_streams",
@@ -68,7 +88,13 @@ def _report(path: Path, timeout: float) -> dict[str, Any] | None:
         report = json.loads(done.stdout)
     except ValueError:
         return None
-    return report if isinstance(report, dict) else None
+    if not isinstance(report, dict):
+        return None
+    if memo is not None:
+        if len(_REPORTS) >= 256:  # a long-lived process (tests, benches) keeps only recent files
+            _REPORTS.clear()
+        _REPORTS[memo] = report
+    return report
 
 
 def _rate(value: Any) -> float | None:

@@ -8,6 +8,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+import threading
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -86,6 +87,11 @@ def _poster(video: Path, poster: Path, plan: RenderPlan, work: Path) -> None:
         raise RenderFailed("The poster frame could not be extracted from the rendered video.")
 
 
+def _store(encoded: Path, plan: RenderPlan, segments: list, work: Path) -> None:
+    stored = segments_store(encoded, plan, segments, work)
+    logger.info("single graph: %s of %s segments stored in the cache", stored, len(segments))
+
+
 def _captions_write(plan: RenderPlan, out_path: Path) -> tuple[Path | None, Path | None]:
     """`captions.vtt` and `captions.srt` beside the result: the cues the render burned in, as players want them."""
     if plan.captions is None:
@@ -129,6 +135,7 @@ def render_timeline(
     # Scratch space next to the output: same file system for the final rename, and the job's work
     # directory appears in every encoder's command line (the worker's clean-up looks for it).
     work = Path(tempfile.mkdtemp(prefix=".render-", dir=out_path.parent))
+    storing: threading.Thread | None = None  # the segments of a single graph's output going into the cache
     try:
         monitor.report(PREPARE, 0.0, "Checking the media files")
         monitor.check(force=True)
@@ -159,8 +166,9 @@ def render_timeline(
         elif chosen == "ffmpeg":
             render_with_ffmpeg(plan, encoded, work, monitor, extra_args=segments_force_keys(plan, to_store))
             if to_store:
-                stored = segments_store(encoded, plan, to_store, work)
-                logger.info("single graph: %s of %s segments stored in the cache", stored, len(to_store))
+                # Cut into the cache beside the poster and the checksum (it only reads the finished file).
+                storing = threading.Thread(target=_store, args=(encoded, plan, to_store, work), daemon=True)
+                storing.start()
         else:
             render_with_moviepy(plan, encoded, poster, work, monitor)  # in the asked format directly
         monitor.check(force=True)
@@ -175,6 +183,8 @@ def render_timeline(
         monitor.report(FINALIZE, 97.0, "Computing the checksum")
         sha256 = _sha256(encoded)
         size = encoded.stat().st_size
+        if storing is not None:
+            storing.join()
         os.replace(encoded, out_path)
         if poster.exists():
             os.replace(poster, poster_out)
@@ -188,4 +198,6 @@ def render_timeline(
     except subprocess.TimeoutExpired:
         raise RenderTimeout("A step of the render stopped answering.") from None
     finally:
+        if storing is not None:
+            storing.join()  # it reads and writes inside `work`
         shutil.rmtree(work, ignore_errors=True)

@@ -149,24 +149,38 @@ def segments_store(encoded: Path, plan: RenderPlan, segments: list[Segment], wor
 
 
 def _segments_store(encoded: Path, plan: RenderPlan, segments: list[Segment], work: Path) -> int:
+    # Two processes whatever the number of segments: one lists the keyframes (smart.packet_list), one stream
+    # copy cuts the file at those of them that start a segment (the segment muxer counts video packets; with
+    # closed GOPs an IDR's place in decode order is its frame number). A segment whose first or last frame the
+    # encoder did not key stays whole with its neighbour in one piece, which is not stored.
     from jobs.render import smart as smart_render
 
-    info, _ = smart_render._source_probe(str(encoded), plan)
-    if info is None:
+    entries = sorted(smart_render.packet_list(encoded)[1])
+    keys = {index for index, (_, key) in enumerate(entries) if key}
+    if len(entries) != plan.frames:
         return 0
-    keys = set(info.keyframes)
-    stored = 0
+    cuts = [s.start for s in segments[1:] if s.start in keys]
     folder = work / "store"
     folder.mkdir(exist_ok=True)
-    for segment in segments:
-        if segment.start not in keys or (segment.end < plan.frames and segment.end not in keys):
-            continue
-        piece = Segment(start=segment.start, end=segment.end, plan=segment.plan,
-                        smart=smart_render.SmartCut(layer=None, source=info, first=segment.start))
-        path = smart_render.smart_copy(piece, folder, work)
-        segment_cache.cache_put(segment.key, path)
-        path.unlink(missing_ok=True)
-        stored += 1
+    args = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-y", "-i", str(encoded),
+            "-map", "0:v:0", "-c", "copy", "-an", "-sn", "-dn", "-f", "segment", "-segment_format", "mp4",
+            "-reset_timestamps", "1"]
+    if cuts:
+        args += ["-segment_frames", ",".join(str(frame) for frame in cuts)]
+    code = run_quiet([*args, str(folder / "piece%05d.mp4")], timeout=MUX_TIMEOUT, log_path=work / "store.log")
+    if code != 0:
+        logger.warning("segments of a single-graph render could not be cut: %s",
+                       (work / "store.log").read_text(errors="replace")[-2000:])
+        return 0
+    bounds = [0, *cuts, plan.frames]
+    by_start = {s.start: s for s in segments}
+    stored = 0
+    for index, (a, b) in enumerate(itertools.pairwise(bounds)):
+        segment = by_start.get(a)
+        path = folder / f"piece{index:05d}.mp4"
+        if segment is not None and segment.end == b and path.is_file():
+            segment_cache.cache_put(segment.key, path)
+            stored += 1
     return stored
 
 
@@ -343,8 +357,9 @@ def run_ffmpeg(args: list[str], log_path: Path, monitor: RenderMonitor, on_frame
 
 
 def segment_encode(sub: RenderPlan, out_path: Path, work: Path, monitor: RenderMonitor, encoder: list[str],
-                   on_frame=None, name: str = "segment") -> None:
-    """Encode a slice (video only) to an MP4 with the single-graph filters."""
+                   on_frame=None, name: str = "segment", threads: int | None = None) -> None:
+    """Encode a slice (video only) to an MP4 with the single-graph filters, x264 on `threads` threads (the
+    plan's RENDER_THREADS by default; not part of the cache key: any count encodes the same pictures)."""
     graph = FilterGraph(sub)
     fmt = format_get("mp4")
     video = graph.build_video(fmt)
@@ -354,7 +369,8 @@ def segment_encode(sub: RenderPlan, out_path: Path, work: Path, monitor: RenderM
             "-progress", "pipe:1", "-stats_period", "0.2"]
     for item in graph.inputs:
         args += item
-    args += ["-/filter_complex", str(graph_path), "-map", f"[{video}]", "-an", *encoder,
+    threads = sub.output.threads if threads is None else threads
+    args += ["-/filter_complex", str(graph_path), "-map", f"[{video}]", "-an", *encoder, "-threads", str(threads),
              "-frames:v", str(sub.frames), "-f", "mp4", str(out_path)]
     try:
         run_ffmpeg(args, work / f"{name}.log", monitor, on_frame)
@@ -528,6 +544,9 @@ def _render_segments(plan: RenderPlan, out_path: Path, work: Path, monitor: Rend
         fanned = set()
     owner = f"parent:{os.getpid()}"
     deferred: list[int] = []
+    # Workers sharing the segments run one encoder each: a thread apiece (RENDER_PART_THREADS) keeps them from
+    # fighting over the cores; alone, this worker's encoder has RENDER_THREADS like the single graph.
+    threads = settings.RENDER_PART_THREADS if fan else None
 
     def encode_here(index: int, segment: Segment, target: Path) -> None:
         refreshed = [time.monotonic()]
@@ -539,7 +558,8 @@ def _render_segments(plan: RenderPlan, out_path: Path, work: Path, monitor: Rend
             progress(n)
 
         try:
-            segment_encode(segment.plan, target, work, monitor, encoder, on_frame, name=f"seg{index:05d}")
+            segment_encode(segment.plan, target, work, monitor, encoder, on_frame, name=f"seg{index:05d}",
+                           threads=threads)
             segment_cache.cache_put(segment.key, target)
         finally:
             if fan:

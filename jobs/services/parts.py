@@ -246,7 +246,8 @@ def part_render(*, parent: str, index: int, key: str, plan: str, encoder: list[s
         work.mkdir(parents=True, exist_ok=True)
         monitor = RenderMonitor(None, should_cancel, timeout=settings.RENDER_JOB_TIMEOUT)
         target = work / "segment.mp4"
-        segment_encode(RenderPlan.from_json(plan), target, work, monitor, encoder, on_frame)
+        segment_encode(RenderPlan.from_json(plan), target, work, monitor, encoder, on_frame,
+                       threads=settings.RENDER_PART_THREADS)
         segment_cache.cache_put(key, target)
         logger.info("job %s: part %s encoded (%s frames)", parent, index, frames)
         return "encoded"

@@ -150,8 +150,9 @@ def _tree_cpu(pid: int) -> float:
 
 def bench_parallel(say, work: Path, runs: int, width: int, height: int, clip: float,
                    counts: tuple[int, ...] = (1, 2)) -> dict[int, tuple[float, float]]:
-    """The re-render edit from a cold cache by 1, 2, ... workers: this process (the job's own worker, one
-    encoder thread per segment when others help) plus N-1 `rqworker render` processes taking its parts.
+    """The re-render edit from a cold cache by 1, 2, ... workers: this process (the job's own worker) plus N-1
+    `rqworker render` processes taking its parts. One worker encodes with RENDER_THREADS (2) x264 threads;
+    N ≥ 2 workers with RENDER_PART_THREADS (1) each, so every curve point asks for about the same cores.
 
     Returns {workers: (median wall s, median CPU s of every process)}.
     """
@@ -166,7 +167,8 @@ def bench_parallel(say, work: Path, runs: int, width: int, height: int, clip: fl
     figures: dict[int, tuple[float, float]] = {}
     for count in counts:
         helpers = [subprocess.Popen([sys.executable, "manage.py", "rqworker", "render"], stdin=subprocess.DEVNULL,
-                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+                                    env={**os.environ, "RENDER_PART_THREADS": "1"})
                    for _ in range(count - 1)]
         try:
             time.sleep(3.0 if helpers else 0.0)  # workers register with Redis
@@ -175,7 +177,8 @@ def bench_parallel(say, work: Path, runs: int, width: int, height: int, clip: fl
                 segment_cache.cache_clear()
                 before = _cpu() + sum(_tree_cpu(p.pid) for p in helpers)
                 started = time.perf_counter()
-                with override_settings(RENDER_SMART=False, RENDER_PARTS=count > 1, RENDER_PARTS_MIN_SECONDS=0.0), \
+                with override_settings(RENDER_SMART=False, RENDER_PARTS=count > 1, RENDER_PARTS_MIN_SECONDS=0.0,
+                                       RENDER_THREADS=2, RENDER_PART_THREADS=1), \
                         parts.parts_for(uuid.uuid4().hex, job_row=False):
                     summary = _timed(document, assets, work / f"parallel{count}.mp4", "segmented")[2]
                 walls.append(time.perf_counter() - started)

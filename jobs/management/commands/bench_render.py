@@ -13,6 +13,14 @@ a frame, average PSNR) and prints last:
 
     render_vs_ffmpeg=<median ratio> moviepy_vs_ffmpeg=<median ratio> cutline_s=<median> ffmpeg_s=<median> psnr_db=<min>
 
+A fourth mean, "graph", is Cutline's single graph alone (`path="ffmpeg"`: no choice of path, no keyframes
+forced at segment cuts, no segment cache filling); before the peers line comes
+
+    render_cpu_vs_ffmpeg=<median CPU ratio> moviepy_cpu_vs_ffmpeg=... graph_vs_ffmpeg=<wall> auto_vs_graph=<wall>
+    auto_cpu_vs_graph=<CPU>
+
+(auto_vs_graph: what "auto" adds to a first render).
+
 With MLT's `melt` installed (`make bench-deps`, Debian's melt package) a fourth mean renders the same edit
 as MLT XML (the engine behind Kdenlive and Shotcut: luma + mix transitions over two alternating tracks, the
 title composited by affine; see `melt_document`), and the line before the summary is
@@ -62,9 +70,10 @@ from django.core.management.base import BaseCommand, CommandError
 from PIL import Image
 
 from config.tools import ffmpeg_exe
-from jobs.render import AssetSource, render_timeline, segment_cache
+from jobs.render import AssetSource, render_timeline, segment_cache, smart
 from jobs.render.procs import descendants
 from jobs.render.quality import average_psnr, probe
+from jobs.render.segments import content_hash
 from jobs.render.text import text_render
 from projects.sample_media import make_video
 
@@ -216,9 +225,10 @@ class Command(BaseCommand):
                 make_video(path, seconds=seconds, width=width, height=height, fps=30, source=pattern,
                            tone_hz=tone, crf=23, preset="veryfast")
             media[name] = path
+        # The content hashes an uploaded asset carries (the segment cache keys name files by them).
         assets = {
             name: AssetSource(asset_id=name, path=path, kind="video", duration=seconds, width=width, height=height,
-                              fps=30.0, has_audio=True, name=f"{name}.mp4")
+                              fps=30.0, has_audio=True, name=f"{name}.mp4", sha256=content_hash(path))
             for name, path in media.items()
         }
         return media, assets
@@ -263,9 +273,13 @@ class Command(BaseCommand):
 
         def run_cutline(path: str, out: Path) -> None:
             segment_cache.cache_clear()  # issue 15: a first render every time, never a cache hit
+            smart._PROBED.clear()  # and, like a job in a fresh work horse, no source probed before
             render_timeline(timeline, assets, "project", out, path=path)
 
+        # "graph" is the single graph alone (path ffmpeg): no choice between paths, no keyframes forced at
+        # segment cuts, nothing stored in the segment cache. auto_vs_graph is what "auto" adds to a first render.
         means = {"ffmpeg": run_hand, "auto": lambda out: run_cutline("auto", out),
+                 "graph": lambda out: run_cutline("ffmpeg", out),
                  "moviepy": lambda out: run_cutline("moviepy", out)}
         melt = shutil.which("melt")
         if melt:
@@ -309,7 +323,7 @@ class Command(BaseCommand):
                 self.say(f"run {run + 1} {name:8s} {elapsed:6.2f} s  cpu {cpu:6.2f} s  peak tree "
                          f"RSS {memory.peak_rss / 2**20:5.0f} MiB, PSS {memory.peak_pss / 2**20:5.0f} MiB")
             reference = probe(outputs["ffmpeg"])
-            for name in ("auto", "moviepy"):
+            for name in ("auto", "graph", "moviepy"):
                 facts = probe(outputs[name])
                 if abs(facts.duration - reference.duration) > 1 / 30 + 1e-6 or facts.frames != reference.frames:
                     raise CommandError(f"{name}: {facts.duration:.3f} s / {facts.frames} frames, but the ffmpeg "
@@ -324,9 +338,16 @@ class Command(BaseCommand):
                 out.unlink(missing_ok=True)
                 out.with_suffix(".jpg").unlink(missing_ok=True)
 
-        ratio = {name: statistics.median(c / f for c, f in zip(times[name], times["ffmpeg"], strict=True))
-                 for name in ("auto", "moviepy")}
+        def median_ratio(values: dict[str, list[float]], name: str, base: str = "ffmpeg") -> float:
+            return statistics.median(a / b for a, b in zip(values[name], values[base], strict=True))
+
+        ratio = {name: median_ratio(times, name) for name in ("auto", "moviepy")}
         self.say(f"load average at end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+        self.say(f"render_cpu_vs_ffmpeg={median_ratio(cpus, 'auto'):.3f} "
+                 f"moviepy_cpu_vs_ffmpeg={median_ratio(cpus, 'moviepy'):.3f} "
+                 f"graph_vs_ffmpeg={median_ratio(times, 'graph'):.3f} "
+                 f"auto_vs_graph={median_ratio(times, 'auto', 'graph'):.3f} "
+                 f"auto_cpu_vs_graph={median_ratio(cpus, 'auto', 'graph'):.3f}")
         self.say("peak tree memory (RSS/PSS): "
                  + " ".join(f"{name}={peaks[name][0] / 2**20:.0f}/{peaks[name][1] / 2**20:.0f}MiB" for name in means))
         if min(psnrs) < 30:
