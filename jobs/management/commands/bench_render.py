@@ -597,16 +597,8 @@ class Command(BaseCommand):
                   "out": length} for index in range(count)]
         document = {"schema": 2, "output": {"width": width, "height": height, "fps": 30, "background": "#000000"},
                     "tracks": [{"id": "v1", "kind": "video", "clips": clips}], "markers": [], "view": {}}
-        out = work / f"clips{count}.mp4"
-        with TreeMemory() as memory:
-            started = time.perf_counter()
-            result = render_timeline(document, assets, "project", out, path="auto")
-            elapsed = time.perf_counter() - started
-        self.say(f"{count} clips of {frames} frames ({result.render_path}, {width}x{height}): {elapsed:.2f} s, "
-                 f"peak tree RSS {memory.peak_rss / 2**20:.0f} MiB, PSS {memory.peak_pss / 2**20:.0f} MiB")
-        out.unlink(missing_ok=True)
-        out.with_suffix(".jpg").unlink(missing_ok=True)
-        return memory.peak_rss
+        return self.render_measured(work / f"clips{count}.mp4", document, assets,
+                                    f"{count} clips of {frames} frames", f", {width}x{height}")
 
     def clips48(self, work: Path, width: int, height: int, seconds: float, assets: dict[str, AssetSource]) -> int:
         """Peak tree memory (RSS) of the automatic path on a 48-clip timeline with crossfades."""
@@ -621,13 +613,17 @@ class Command(BaseCommand):
             start += length - length / 4
         document = {"schema": 2, "output": {"width": width, "height": height, "fps": 30, "background": "#000000"},
                     "tracks": [{"id": "v1", "kind": "video", "clips": clips}], "markers": [], "view": {}}
-        out = work / "clips48.mp4"
+        return self.render_measured(work / "clips48.mp4", document, assets, "48 clips")
+
+    def render_measured(self, out: Path, document: dict, assets: dict[str, AssetSource], label: str,
+                        detail: str = "") -> int:
+        """Render `document` by the automatic path, say its time and peak tree memory; the peak RSS in bytes."""
         with TreeMemory() as memory:
             started = time.perf_counter()
             result = render_timeline(document, assets, "project", out, path="auto")
             elapsed = time.perf_counter() - started
-        self.say(f"48 clips ({result.render_path}): {elapsed:.2f} s, peak tree RSS {memory.peak_rss / 2**20:.0f} MiB, "
-                 f"PSS {memory.peak_pss / 2**20:.0f} MiB")
+        self.say(f"{label} ({result.render_path}{detail}): {elapsed:.2f} s, peak tree RSS "
+                 f"{memory.peak_rss / 2**20:.0f} MiB, PSS {memory.peak_pss / 2**20:.0f} MiB")
         out.unlink(missing_ok=True)
         out.with_suffix(".jpg").unlink(missing_ok=True)
         return memory.peak_rss
