@@ -38,8 +38,6 @@ from jobs.render.progress import RenderMonitor
 
 logger = logging.getLogger(__name__)
 
-# Bump whenever a change to the renderer changes the pixels or the bitstream of a segment.
-RENDERER_VERSION = "1"
 MUX_TIMEOUT = 600.0
 PART_POLL = 0.2  # seconds between looks at the cache while other workers encode
 
@@ -324,7 +322,9 @@ def segment_key(sub: RenderPlan, encoder: list[str], known: dict[str, str] | Non
         if layer.steps:
             data["steps"] = [[content_hash(png), first, end] for png, first, end in layer.steps]
         layers.append(data)
-    document = {"renderer": RENDERER_VERSION, "output": output, "frames": sub.frames, "layers": layers,
+    from jobs.render import segments  # RENDERER_VERSION lives on the package; read it at each call
+
+    document = {"renderer": segments.RENDERER_VERSION, "output": output, "frames": sub.frames, "layers": layers,
                 "encoder": encoder}
     return hashlib.sha256(json.dumps(document, sort_keys=True, default=str).encode()).hexdigest()
 
