@@ -3,9 +3,9 @@
 The job's own worker (the parent) keeps rendering segments in order; each part renders one segment on
 whichever worker takes it. Parts hand their output over through the segment cache (shared storage), so a
 part is just "put this key in the cache". Who encodes a segment is decided by a claim in Redis
-(`SET NX` with a short TTL that the encoder keeps refreshing): never two encoders for one segment, and a
-part whose worker died (SIGKILL, machine gone) lets its claim lapse, after which the parent encodes the
-segment itself.
+(`SET NX` with a short TTL that the encoder keeps refreshing, and refreshes or releases only while it still
+holds the value it set): never two encoders for one segment, and a part whose worker died (SIGKILL, machine
+gone) lets its claim lapse, after which the parent encodes the segment itself.
 
 Cancel: when the parent's render ends for any reason (done, failed, canceled) it raises a stop flag and
 cancels the parts still queued; a running part sees the flag within its cancel-check interval, stops its
@@ -20,6 +20,7 @@ import logging
 import os
 import shutil
 import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -102,22 +103,40 @@ def claim(key: str, owner: str) -> bool:
         return True
 
 
-def claim_refresh(key: str, owner: str) -> None:
+# A claim that lapsed may have been taken by another encoder since: refreshing or releasing it must touch the
+# claim only while it is still ours, in one step (a GET then an EXPIRE or DEL could act on the new owner's).
+_REFRESH_IF_OWNED = """
+if redis.call("GET", KEYS[1]) == ARGV[1] then
+    return redis.call("EXPIRE", KEYS[1], ARGV[2])
+end
+return 0
+"""
+_RELEASE_IF_OWNED = """
+if redis.call("GET", KEYS[1]) == ARGV[1] then
+    return redis.call("DEL", KEYS[1])
+end
+return 0
+"""
+
+
+def claim_refresh(key: str, owner: str) -> bool:
+    """Give our claim on `key` another CLAIM_TTL; False when it is no longer ours (lapsed, or re-taken)."""
     try:
         conn = _conn()
-        if (conn.get(_claim_key(key)) or b"").decode() == owner:
-            conn.expire(_claim_key(key), CLAIM_TTL)
+        return bool(conn.register_script(_REFRESH_IF_OWNED)(keys=[_claim_key(key)], args=[owner, CLAIM_TTL]))
     except Exception:
         logger.warning("part claim refresh for %s failed", key, exc_info=True)
+        return False
 
 
-def claim_release(key: str, owner: str) -> None:
+def claim_release(key: str, owner: str) -> bool:
+    """Drop our claim on `key`; a claim another encoder holds now stays. True when ours was deleted."""
     try:
         conn = _conn()
-        if (conn.get(_claim_key(key)) or b"").decode() == owner:
-            conn.delete(_claim_key(key))
+        return bool(conn.register_script(_RELEASE_IF_OWNED)(keys=[_claim_key(key)], args=[owner]))
     except Exception:
         logger.warning("part claim release for %s failed", key, exc_info=True)
+        return False
 
 
 def claim_held(key: str) -> bool:
@@ -213,7 +232,8 @@ def part_render(*, parent: str, index: int, key: str, plan: str, encoder: list[s
     from jobs.render.progress import RenderMonitor
     from jobs.render.segments import segment_encode
 
-    owner = f"part:{os.getpid()}:{index}"
+    # Unique across machines: work horses in separate containers can share a pid.
+    owner = f"part:{os.getpid()}:{index}:{uuid.uuid4().hex}"
     if parts_stopped(parent) or (job_row and parent_over(parent)):
         return "stopped"
     if segment_cache.cache_has(key):
