@@ -45,7 +45,11 @@ def _conn():
 
 
 def _claim_key(key: str) -> str:
-    return f"cutline:part-claim:{key}"
+    from jobs.render.segment_cache import cache_namespace_current
+
+    # A separate segment cache (the bench's) has its own claims: its encoders never hold up the deployment's.
+    namespace = cache_namespace_current()
+    return f"cutline:part-claim:{namespace}:{key}" if namespace else f"cutline:part-claim:{key}"
 
 
 def _stop_key(parent: str) -> str:
@@ -148,16 +152,21 @@ def claim_held(key: str) -> bool:
 
 def parts_enqueue(parent: str, items: list[dict]) -> int:
     """Queue one part per item ({"index", "key", "plan", "encoder", "frames"}), last segment first."""
+    from jobs.render.segment_cache import cache_namespace_current
     from jobs.services.queue import render_queue
 
     queue = render_queue()
     conn = _conn()
+    # The part stores its segment where this render looks for it. Named only when it is not the deployment's
+    # cache, so that a part of a job never carries an argument a worker of the previous release lacks.
+    namespace = cache_namespace_current()
+    extra = {"cache_namespace": namespace} if namespace else {}
     conn.delete(_stop_key(parent), _progress_key(parent))
     count = 0
     for item in sorted(items, key=lambda i: -i["index"]):
         rq_id = f"{parent}-part{item['index']}"  # RQ ids: letters, digits, "-" and "_" only
-        queue.enqueue(PART_TASK, kwargs={"parent": parent, "job_row": _parent_row.get(), **item}, job_id=rq_id,
-                      job_timeout=settings.RENDER_JOB_TIMEOUT, result_ttl=0, failure_ttl=3600,
+        queue.enqueue(PART_TASK, kwargs={"parent": parent, "job_row": _parent_row.get(), **extra, **item},
+                      job_id=rq_id, job_timeout=settings.RENDER_JOB_TIMEOUT, result_ttl=0, failure_ttl=3600,
                       description=f"render {parent} part {item['index']}")
         conn.sadd(_queued_key(parent), rq_id)
         count += 1
@@ -224,8 +233,18 @@ def part_progress_clear(parent: str, key: str) -> None:
 
 
 def part_render(*, parent: str, index: int, key: str, plan: str, encoder: list[str], frames: int,
-                job_row: bool = True) -> str:
-    """Encode one segment of job `parent` into the segment cache, unless it is there, taken or stopped."""
+                job_row: bool = True, cache_namespace: str = "") -> str:
+    """Encode one segment of job `parent` into the segment cache (the parent's `cache_namespace`), unless it is
+    there, taken or stopped."""
+    from jobs.render import segment_cache
+
+    with segment_cache.cache_namespace(cache_namespace):
+        return _part_render(parent=parent, index=index, key=key, plan=plan, encoder=encoder, frames=frames,
+                            job_row=job_row)
+
+
+def _part_render(*, parent: str, index: int, key: str, plan: str, encoder: list[str], frames: int,
+                 job_row: bool) -> str:
     from jobs.render import segment_cache
     from jobs.render.errors import RenderCanceled
     from jobs.render.plan import RenderPlan
