@@ -11,6 +11,7 @@ import time
 
 import pytest
 
+from jobs.render.segments.render import parent_owner
 from jobs.services import parts
 
 pytestmark = pytest.mark.usefixtures("redis_conn")
@@ -91,3 +92,17 @@ def test_a_stale_release_racing_the_claims_change_of_owner_never_deletes_the_new
         thread.join()
     assert rounds > 100
     assert lost == 0, f"the new owner's claim was deleted in {lost} of {rounds} rounds"
+
+
+def test_two_renders_in_one_process_claim_under_different_owners(redis_conn):
+    """Work horses in separate containers can share a pid: a render's owner must still be its own, or one
+    render would release the claim another took on the same segment."""
+    first, second = parent_owner(), parent_owner()
+    assert first != second
+    assert parts.claim(KEY, first)
+
+    assert not parts.claim(KEY, second)
+    assert parts.claim_refresh(KEY, second) is False
+    assert parts.claim_release(KEY, second) is False
+    assert redis_conn.get(parts._claim_key(KEY)) == first.encode()
+    assert parts.claim_release(KEY, first) is True

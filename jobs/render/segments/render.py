@@ -7,8 +7,10 @@ import logging
 import os
 import threading
 import time
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import ModuleType
 
 from django.conf import settings
 
@@ -45,9 +47,16 @@ class SegmentedReport:
         return ", ".join(parts) + "".join(f"; {note}" for note in self.notes)
 
 
-def _fan_out(plan: RenderPlan, segments: list[Segment], encoder: list[str]):
-    """jobs.services.parts when this render fans its uncached segments out to other workers, else None."""
-    global fan_parent
+def parent_owner() -> str:
+    """The name one render's claims on its segments carry. Unique across machines (work horses in separate
+    containers can share a pid) and across renders in one process, so no render refreshes or releases a claim
+    another render took."""
+    return f"parent:{os.getpid()}:{uuid.uuid4().hex}"
+
+
+def _fan_out(plan: RenderPlan, segments: list[Segment], encoder: list[str]) -> tuple[ModuleType, str] | None:
+    """(jobs.services.parts, the parent job's id) when this render fans its uncached segments out to other
+    workers, else None."""
     try:
         from jobs.services import parts
     except ImportError:  # the renderer without the job service (a plain script)
@@ -61,7 +70,6 @@ def _fan_out(plan: RenderPlan, segments: list[Segment], encoder: list[str]):
         return None
     # The parent starts on the first segment itself; parts are queued last segment first, so the two meet
     # in the middle.
-    fan_parent = parent
     try:
         parts.parts_enqueue(parent, [{"index": i, "key": s.key, "plan": s.plan.to_json(), "encoder": encoder,
                                       "frames": s.frames} for i, s in todo[1:]])
@@ -70,10 +78,7 @@ def _fan_out(plan: RenderPlan, segments: list[Segment], encoder: list[str]):
         # stop flag, or its segment cached, and returns).
         logger.warning("job %s: could not fan out its segments; rendering them here", parent, exc_info=True)
         return None
-    return parts
-
-
-fan_parent = ""
+    return parts, parent
 
 
 class _AudioMix(threading.Thread):
@@ -140,10 +145,13 @@ def _render_segments(plan: RenderPlan, out_path: Path, work: Path, monitor: Rend
     reference = next((s.smart.source.param_sets for s in segments if s.smart is not None), None)
     verified = reference is None
     fanned = {s.key for s in segments if s.smart is None and not segment_cache.cache_has(s.key)}
-    fan = _fan_out(plan, segments, encoder)
+    fan_out = _fan_out(plan, segments, encoder)
+    # The parent job's id belongs to this call: renders in threads of one process each read their own parts'
+    # progress.
+    fan, fan_parent = fan_out if fan_out else (None, "")
     if not fan:
         fanned = set()
-    owner = f"parent:{os.getpid()}"
+    owner = parent_owner()
     deferred: list[int] = []
     # Workers sharing the segments run one encoder each: a thread apiece (RENDER_PART_THREADS) keeps them from
     # fighting over the cores; alone, this worker's encoder has RENDER_THREADS like the single graph.
