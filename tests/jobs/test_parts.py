@@ -219,3 +219,51 @@ def test_a_job_sharing_its_segments_encodes_them_with_render_part_threads_and_al
     alone = render_timeline(document, assets, "project", out_dir / "alone.mp4", path="segmented")
     assert x264_threads(shared.path) == [part_threads, part_threads]
     assert x264_threads(alone.path) == [PLAN_THREADS, PLAN_THREADS]
+
+
+FRAME = re.compile(r"Encoding frame (\d+) of")
+
+
+def test_two_renders_in_one_process_each_count_their_own_parts_progress(fanning, settings, out_dir, tmp_path):
+    settings.RENDER_SMART = False
+    document, assets = small_document(), small_assets()
+    plan = plan_compile(document, assets, media_check(document, assets), "project", text_dir=tmp_path,
+                        threads=settings.RENDER_THREADS)
+    segments = segments_plan(plan)
+    # Another worker holds every segment: both renders fan out, then wait, counting their parts' progress.
+    for segment in segments:
+        assert parts.claim(segment.key, "elsewhere")
+    conn = redis.Redis.from_url(django_settings.REDIS_URL)
+    extra = {"A": 5, "B": 11}
+    jobs = {name: str(uuid.uuid4()) for name in extra}
+    messages: dict[str, list[str]] = {name: [] for name in extra}
+    errors: list[BaseException] = []
+
+    def render(name: str) -> None:
+        try:
+            with parts.parts_for(jobs[name], job_row=False):
+                render_timeline(document, assets, "project", out_dir / f"{name}.mp4", path="segmented",
+                                on_progress=lambda p: messages[name].append(p.message))
+        except BaseException as exc:
+            errors.append(exc)
+
+    def frames(name: str) -> set[int]:
+        return {int(m.group(1)) for m in map(FRAME.match, list(messages[name])) if m}
+
+    threads = [threading.Thread(target=render, args=(name,), daemon=True) for name in extra]
+    for thread in threads:
+        thread.start()
+    try:
+        wait_for(lambda: all(conn.exists(parts._queued_key(job)) for job in jobs.values()), timeout=30)
+        for name, job in jobs.items():
+            conn.hset(parts._progress_key(job), segments[-1].key, extra[name])
+        wait_for(lambda: all(frames(name) - {0} for name in extra), timeout=20, step=0.05)
+        for name, n in extra.items():
+            assert frames(name) - {0} == {n}, f"render {name} counted another job's parts"
+    finally:
+        for segment in segments:
+            parts.claim_release(segment.key, "elsewhere")
+        for thread in threads:
+            thread.join(timeout=60)
+    assert not errors
+    assert all((out_dir / f"{name}.mp4").stat().st_size > 0 for name in extra)
