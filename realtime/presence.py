@@ -28,6 +28,7 @@ from redis.driver_info import DriverInfo
 from redis.exceptions import NoScriptError, RedisError
 
 from realtime.selectors import db_read
+from realtime.snapshots import SnapshotReader
 
 logger = logging.getLogger(__name__)
 
@@ -82,6 +83,8 @@ class _LoopPresence:
             driver_info=_driver_info(),
         ))
         self.slot_take_script = self.redis.register_script(_SLOT_TAKE_LUA)
+        # The database connection connecting sockets read their snapshots on (PostgreSQL).
+        self.snapshots = SnapshotReader()
         # Slot commands in flight: the client is closed only when the process has no socket left AND none
         # of these is running (closing it under a concurrent release broke that release, and its slot
         # then stayed taken until it aged out).
@@ -161,6 +164,7 @@ class _LoopPresence:
             await self.redis.aclose()
         except Exception:  # noqa: S110 - closing a client whose server may be gone
             pass
+        await self.snapshots.close()
 
     async def _run(self) -> None:
         while True:
@@ -280,6 +284,24 @@ async def _slot_forget(presence: _LoopPresence, user_id: int, channel_name: str)
         logger.warning("could not release a socket slot of user %s: %s", user_id, exc)
     finally:
         presence.inflight -= 1
+
+
+async def snapshots_read(*, user_id: int, job_id) -> list[dict]:
+    """A connecting socket's snapshots, read on this loop's connection with those of the sockets
+    connecting at the same moment (realtime/snapshots.py). `UserInactive` when the user is gone."""
+    presence = _for_loop()
+    presence.inflight += 1
+    try:
+        return await presence.snapshots.read(user_id=user_id, job_id=job_id)
+    finally:
+        presence.inflight -= 1
+
+
+async def settle() -> None:
+    """After a socket was refused (or failed) before taking a slot: close what an idle process keeps."""
+    presence = _presence.get(asyncio.get_running_loop())
+    if presence is not None:
+        await _close_if_idle(presence)
 
 
 def watch(watcher: Watcher) -> None:
