@@ -13,8 +13,11 @@ import json
 import logging
 from typing import Any
 
+import psycopg
 from channels.consumer import get_handler_name
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.db import InterfaceError, OperationalError
+from psycopg_pool import PoolTimeout
 
 from config import metrics
 from realtime import presence
@@ -28,6 +31,10 @@ CLOSE_NOT_AUTHENTICATED = 4401
 CLOSE_NO_SUCH_JOB = 4404
 CLOSE_TOO_MANY_SOCKETS = 4429
 CLOSE_TRY_AGAIN_LATER = 1013
+
+# What a snapshot read raises while the database cannot be reached: on the event loop (psycopg's own
+# error) or on the database thread (Django's, or the pool's timeout).
+DATABASE_DOWN = (psycopg.OperationalError, OperationalError, InterfaceError, PoolTimeout)
 
 # `seen[job_id]` for a job whose terminal event went out: nothing for it is newer, so nothing is sent.
 FINISHED = 2**62
@@ -71,6 +78,12 @@ class _JobEventsConsumer(AsyncJsonWebsocketConsumer, abc.ABC):
             # A ticket's user is checked here, in the snapshot's query (realtime/auth.py's TicketUser).
             await self.leave_groups()
             await self.refuse(CLOSE_NOT_AUTHENTICATED)
+            return
+        except DATABASE_DOWN as exc:
+            # As when the channel layer is down: the client is asked to come back, nothing is logged as a crash.
+            logger.warning("websocket for user %s: database unavailable: %s", user.pk, exc)
+            await self.leave_groups()
+            await self.refuse(CLOSE_TRY_AGAIN_LATER)
             return
         except BaseException:
             await self.leave_groups()

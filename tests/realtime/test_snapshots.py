@@ -9,7 +9,7 @@ import asyncio
 
 import pytest
 from channels.db import database_sync_to_async
-from django.db import connection
+from django.db import connection, connections
 
 from jobs import services
 from realtime import consumers, presence
@@ -139,3 +139,20 @@ async def test_the_reader_connection_closes_with_the_last_socket(owner, owner_jo
             break
         await asyncio.sleep(0.02)
     assert asyncio.get_running_loop() not in presence._presence
+
+
+async def test_a_database_that_cannot_be_reached_closes_the_socket_with_1013(owner, owner_job, monkeypatch, caplog):
+    from config.postgres.base import health
+
+    wrapper = type(connections["default"])
+    params = wrapper.get_connection_params
+    monkeypatch.setattr(wrapper, "get_connection_params", lambda self: {**params(self), "port": 1})
+    # The failed attempt is remembered process-wide (config/postgres); it is forgotten after this test.
+    monkeypatch.setattr(health, "ok", health.ok)
+    monkeypatch.setattr(health, "failed_at", health.failed_at)
+
+    communicator = await open_socket(f"/ws/jobs/{owner_job.pk}?token={await ticket_for(owner)}")
+
+    assert await close_code(communicator) == 1013
+    assert "database unavailable" in caplog.text
+    assert "Traceback" not in caplog.text
