@@ -19,8 +19,8 @@ import asyncio
 import functools
 import logging
 import time
-from collections.abc import Iterable
-from typing import Protocol
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any, Protocol
 
 from django.conf import settings
 from redis import asyncio as aioredis
@@ -69,6 +69,53 @@ class Watcher(Protocol):
         """Job id → highest seq sent, for the jobs still expecting events."""
 
 
+class _Batched:
+    """Redis commands of sockets that arrive at the same moment, sent as one pipeline.
+
+    One task sends: what arrived while its previous pipeline was out goes in the next one. In a reconnect
+    storm that is one pool checkout, one write and one read for many sockets, where a command each cost a
+    checkout, a write task (redis-py's socket timeout) and a syscall per socket. Each caller still gets
+    its own command's result (or error).
+    """
+
+    def __init__(self, send: Callable[[list], Awaitable[list]]) -> None:
+        self.execute = send
+        self.pending: list[tuple[Any, asyncio.Future]] = []
+        self.task: asyncio.Task | None = None
+
+    async def send(self, command: Any) -> Any:
+        loop = asyncio.get_running_loop()
+        done = loop.create_future()
+        self.pending.append((command, done))
+        if self.task is None or self.task.done():
+            self.task = loop.create_task(self._run())
+        return await done
+
+    async def _run(self) -> None:
+        while self.pending:
+            batch, self.pending = self.pending, []
+            try:
+                results = await self.execute([command for command, _ in batch])
+            except BaseException as exc:
+                for _, done in batch:
+                    if not done.done():
+                        done.set_exception(exc if isinstance(exc, Exception) else RedisError(repr(exc)))
+                if not isinstance(exc, Exception):
+                    raise
+                continue
+            for (_, done), result in zip(batch, results, strict=True):
+                if done.done():  # its socket went away meanwhile
+                    continue
+                if isinstance(result, Exception):
+                    done.set_exception(result)
+                else:
+                    done.set_result(result)
+
+    def cancel(self) -> None:
+        if self.task is not None and not self.task.done():
+            self.task.cancel()
+
+
 class _LoopPresence:
     def __init__(self) -> None:
         # A blocking pool: in a reconnect storm (hundreds of sockets closing and opening at once) commands
@@ -89,8 +136,8 @@ class _LoopPresence:
         # of these is running (closing it under a concurrent release broke that release, and its slot
         # then stayed taken until it aged out).
         self.inflight = 0
-        self.pending_takes: list[tuple[str, list, asyncio.Future]] = []
-        self.sending_takes: asyncio.Task | None = None
+        self.takes = _Batched(self._eval_takes)
+        self.forgets = _Batched(self._zrem_all)
         self.slots: dict[int, set[str]] = {}
         self.watchers: dict[str, Watcher] = {}
         self.behind: dict[tuple[str, str], int] = {}
@@ -104,38 +151,11 @@ class _LoopPresence:
             self.task = asyncio.get_running_loop().create_task(self._run())
 
     async def slot_take(self, key: str, args: list) -> int:
-        """Run the slot script for one socket; the count of the user's sockets after adding it.
+        """Run the slot script for one socket; the count of the user's sockets after adding it."""
+        return await self.takes.send((key, args))
 
-        One task sends the takes: what arrived while its previous pipeline was out goes in the next one.
-        In a reconnect storm that is one pool checkout, one write and one read for many sockets, where a
-        command each cost a checkout, a write task (redis-py's socket timeout) and a syscall per socket.
-        """
-        loop = asyncio.get_running_loop()
-        taken = loop.create_future()
-        self.pending_takes.append((key, args, taken))
-        if self.sending_takes is None or self.sending_takes.done():
-            self.sending_takes = loop.create_task(self._send_takes())
-        return await taken
-
-    async def _send_takes(self) -> None:
-        while self.pending_takes:
-            batch, self.pending_takes = self.pending_takes, []
-            try:
-                counts = await self._eval_takes([(key, args) for key, args, _ in batch])
-            except BaseException as exc:
-                for _, _, taken in batch:
-                    if not taken.done():
-                        taken.set_exception(exc if isinstance(exc, Exception) else RedisError(repr(exc)))
-                if not isinstance(exc, Exception):
-                    raise
-                continue
-            for (_, _, taken), count in zip(batch, counts, strict=True):
-                if taken.done():  # its socket went away meanwhile; the slot is released by its disconnect
-                    continue
-                if isinstance(count, Exception):
-                    taken.set_exception(count)
-                else:
-                    taken.set_result(count)
+    async def slot_forget(self, key: str, member: str) -> None:
+        await self.forgets.send((key, member))
 
     async def _eval_takes(self, takes: list[tuple[str, list]]) -> list:
         sha = self.slot_take_script.sha
@@ -150,9 +170,15 @@ class _LoopPresence:
             await self.redis.script_load(_SLOT_TAKE_LUA)
         return results
 
+    async def _zrem_all(self, forgets: list[tuple[str, str]]) -> list:
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for key, member in forgets:
+                pipe.zrem(key, member)
+            return await pipe.execute(raise_on_error=False)
+
     async def close(self) -> None:
-        if self.sending_takes is not None and not self.sending_takes.done():
-            self.sending_takes.cancel()
+        self.takes.cancel()
+        self.forgets.cancel()
         if self.task is not None:
             self.task.cancel()
             try:
@@ -279,7 +305,7 @@ async def socket_slot_release(*, user_id: int, channel_name: str) -> None:
 async def _slot_forget(presence: _LoopPresence, user_id: int, channel_name: str) -> None:
     presence.inflight += 1
     try:
-        await presence.redis.zrem(_slot_key(user_id), channel_name)
+        await presence.slot_forget(_slot_key(user_id), channel_name)
     except RedisError as exc:
         logger.warning("could not release a socket slot of user %s: %s", user_id, exc)
     finally:
