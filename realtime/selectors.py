@@ -56,9 +56,9 @@ def _check_active(user) -> None:
         raise UserInactive
 
 
-def snapshot_from_job(job: RenderJob, log: list[dict[str, Any]]) -> dict[str, Any]:
+def snapshot_from_job(job: RenderJob, log: list[dict[str, Any]], *, has_captions: bool | None = None) -> dict[str, Any]:
     """The snapshot of a job row read just now (no `refresh_from_db`, as jobs.selectors.job_snapshot does)."""
-    return event_snapshot(job, job_repr=job_representation(job), log=log)
+    return event_snapshot(job, job_repr=job_representation(job, has_captions=has_captions), log=log)
 
 
 def stored_events(*, job_id, after: int, before: int | None = None) -> list[dict[str, Any]]:

@@ -38,7 +38,9 @@ logger = logging.getLogger(__name__)
 # The most (user, job) pairs one query answers; more wait for the next batch.
 BATCH_LIMIT = 500
 
-_job_fields = list(RenderJob._meta.concrete_fields)
+# Every column but the timeline: a snapshot needs of it only whether it has a captions track, which the
+# query answers; loading and decoding a long timeline on every connect would cost more than the rest.
+_job_fields = [field for field in RenderJob._meta.concrete_fields if field.name != "timeline"]
 _job_attnames = [field.attname for field in _job_fields]
 
 
@@ -66,6 +68,7 @@ def _batch_query(one_job: bool) -> str:
         job_filter = "j.status = ANY(%s)"
     return f"""
         SELECT r.ord, u.id IS NOT NULL, j.id IS NOT NULL, {columns},
+          COALESCE(j.timeline -> 'tracks' @> '[{{"kind": "captions"}}]'::jsonb, false),
           (SELECT COALESCE(json_agg(json_build_array(e.type, e.payload) ORDER BY e.seq DESC), '[]'::json)
              FROM (SELECT type, payload, seq FROM "{event_table}" e
                     WHERE e.job_id = j.id AND e.seq <= j.last_seq
@@ -90,12 +93,12 @@ def _snapshots_from_rows(rows: list[tuple], count: int) -> list[list[dict[str, A
             continue
         values = [
             field.from_db_value(value, None, database) if hasattr(field, "from_db_value") else value
-            for field, value in zip(_job_fields, row[3:-1], strict=True)
+            for field, value in zip(_job_fields, row[3:-2], strict=True)
         ]
-        job = RenderJob.from_db(DEFAULT_DB_ALIAS, _job_attnames, values)
-        events = row[-1]
+        job = RenderJob.from_db(DEFAULT_DB_ALIAS, _job_attnames, values)  # the timeline stays deferred
+        has_captions, events = row[-2], row[-1]
         log = log_from_events(json.loads(events) if isinstance(events, str) else events)
-        answers[index].append(snapshot_from_job(job, log))
+        answers[index].append(snapshot_from_job(job, log, has_captions=has_captions))
     return answers
 
 

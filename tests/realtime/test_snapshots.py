@@ -12,6 +12,7 @@ from channels.db import database_sync_to_async
 from django.db import connection, connections
 
 from jobs import services
+from jobs.models import RenderJob
 from realtime import consumers, presence
 from realtime import snapshots as snapshot_reader
 from tests.factories import UserFactory
@@ -79,13 +80,32 @@ async def test_sockets_connecting_together_share_a_query_and_each_get_their_own_
     assert len(fetches) < len(wanted) and max(fetches) > 1, f"no two sockets shared a query: {fetches}"
 
 
+def finished_with_result(job, *, tracks: list[dict]) -> None:
+    RenderJob.objects.filter(pk=job.pk).update(
+        status="SUCCEEDED", progress=100.0, result_file=f"renders/{job.pk}.mp4", result_sha256="ab" * 32,
+        result_size_bytes=9, result_duration=2.0, result_width=320, result_height=180,
+        timeline={**job.timeline, "tracks": tracks},
+    )
+
+
 async def test_the_snapshot_is_what_the_orm_path_reads(owner, owner_job, monkeypatch):
-    """The same snapshot, field for field, as the ORM on the database thread (SQLite's path) reads it."""
+    """The same snapshot, field for field, as the ORM on the database thread (SQLite's path) reads it;
+    finished jobs with and without a captions track included (the timeline itself is not read)."""
     await database_sync_to_async(services.job_progress_record)(
         job_id=owner_job.pk, attempt=owner_job.attempt, phase="ENCODE", progress=42.5, message="Encoding é 한"
     )
+
+    def finished_jobs():
+        captioned, plain = running_job(owner), running_job(owner)
+        finished_with_result(captioned, tracks=[{"id": "v1", "kind": "video", "clips": []},
+                                                {"id": "c1", "kind": "captions", "cues": []}])
+        finished_with_result(plain, tracks=[{"id": "v1", "kind": "video", "clips": []}])
+        return captioned, plain
+
+    captioned, plain = await database_sync_to_async(finished_jobs)()
     ticket = await ticket_for(owner)
-    paths = (f"/ws/jobs/{owner_job.pk}?token={ticket}", f"/ws/jobs?token={ticket}")
+    paths = [f"/ws/jobs/{job.pk}?token={ticket}" for job in (owner_job, captioned, plain)]
+    paths.append(f"/ws/jobs?token={ticket}")
     on_the_loop = [await first_message(await open_socket(path)) for path in paths]
     monkeypatch.setattr(snapshot_reader, "available", lambda: False)
     through_the_orm = [await first_message(await open_socket(path)) for path in paths]
@@ -93,6 +113,10 @@ async def test_the_snapshot_is_what_the_orm_path_reads(owner, owner_job, monkeyp
     assert on_the_loop == through_the_orm
     assert on_the_loop[0]["log"][-1]["message"] == "Encoding é 한"
     assert on_the_loop[0]["job"]["progress"] == 42.5
+    assert on_the_loop[1]["job"]["captions_url"] == f"/api/jobs/{captioned.pk}/captions.vtt"
+    assert on_the_loop[1]["job"]["captions_srt_url"] == f"/api/jobs/{captioned.pk}/captions.srt"
+    assert on_the_loop[2]["job"]["captions_url"] is None
+    assert on_the_loop[2]["job"]["result"]["download_url"] == f"/api/jobs/{plain.pk}/result"
 
 
 async def test_a_connect_needs_no_database_thread(owner, owner_job, monkeypatch):
