@@ -11,6 +11,10 @@ Two jobs, one periodic task per event loop (daphne runs one loop; tests run one 
   database is the truth, so the same task compares each watched job's `last_seq` with what this
   process's sockets have sent, and a socket that is still behind on the next round is told to catch up
   from the stored events. A lost message therefore leaves a client late by seconds, never wrong.
+
+Its clients live as long as the loop has sockets (or a connect in flight) and are closed with the last
+one: the Redis client for the slots and the database connection on which connecting sockets read their
+snapshots (realtime/snapshots.py).
 """
 
 from __future__ import annotations
