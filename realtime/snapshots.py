@@ -127,10 +127,15 @@ class SnapshotReader:
         # What arrives while a batch is out goes in the next one.
         while self.pending:
             batch, self.pending = self.pending[:BATCH_LIMIT], self.pending[BATCH_LIMIT:]
-            for one_job in (True, False):
-                part = [entry for entry in batch if (entry[1] is not None) is one_job]
-                if part:
-                    await self._answer(part, one_job=one_job)
+            try:
+                for one_job in (True, False):
+                    part = [entry for entry in batch if (entry[1] is not None) is one_job]
+                    if part:
+                        await self._answer(part, one_job=one_job)
+            finally:
+                for _, _, answer in batch:  # only when the reader is closed under a batch (cancelled)
+                    if not answer.done():
+                        answer.cancel()
 
     async def _answer(self, batch: list[tuple[int, UUID | None, asyncio.Future]], *, one_job: bool) -> None:
         user_ids = [user_id for user_id, _, _ in batch]
@@ -141,20 +146,15 @@ class SnapshotReader:
         try:
             rows = await self._fetch(_batch_query(one_job), params)
             answers = _snapshots_from_rows(rows, len(batch))
-        except BaseException as exc:
-            # Every socket of the batch hears of the failure (or of the reader closing: cancelled).
-            for _, _, answer in batch:
-                if answer.done():
-                    continue
-                if isinstance(exc, Exception):
-                    answer.set_exception(exc)
-                else:
-                    answer.cancel()
-            if not isinstance(exc, Exception):
-                raise
-            return
+        except Exception as exc:
+            # Every socket of the batch hears of the failure.
+            answers = [exc] * len(batch)
         for (_, _, answer), snapshots in zip(batch, answers, strict=True):
-            if not answer.done():  # its socket may have gone away meanwhile
+            if answer.done():  # its socket may have gone away meanwhile
+                continue
+            if isinstance(snapshots, Exception):
+                answer.set_exception(snapshots)
+            else:
                 answer.set_result(snapshots)
 
     async def _fetch(self, query: str, params: list[Any]) -> list[tuple]:
