@@ -34,8 +34,12 @@ def job_has_captions(job: RenderJob) -> bool:
     return job.has_result and any(isinstance(t, dict) and t.get("kind") == "captions" for t in tracks or [])
 
 
-def captions_url(job: RenderJob, kind: str = "vtt") -> str | None:
-    return f"/api/jobs/{job.id}/captions.{kind}" if job_has_captions(job) else None
+def captions_url(job: RenderJob, kind: str = "vtt", *, has_captions: bool | None = None) -> str | None:
+    """The sidecar's URL, or None. `has_captions`: whether the timeline has a captions track, for a
+    caller that read the job without its timeline (realtime/snapshots.py)."""
+    if has_captions is None:
+        return f"/api/jobs/{job.id}/captions.{kind}" if job_has_captions(job) else None
+    return f"/api/jobs/{job.id}/captions.{kind}" if job.has_result and has_captions else None
 
 
 def captions_store(job: RenderJob, result: Any) -> list[str]:

@@ -37,8 +37,10 @@ def job_result(job: RenderJob) -> dict[str, Any] | None:
     }
 
 
-def job_representation(job: RenderJob) -> dict[str, Any]:
-    """The contract's job object, used by the REST API, snapshots and the pages alike."""
+def job_representation(job: RenderJob, *, has_captions: bool | None = None) -> dict[str, Any]:
+    """The contract's job object, used by the REST API, snapshots and the pages alike.
+
+    `has_captions` is given by callers that read the job without its (possibly large) timeline."""
     return {
         "id": str(job.id),
         "project_id": str(job.project_id),
@@ -62,8 +64,8 @@ def job_representation(job: RenderJob) -> dict[str, Any]:
         "cancel_requested": job.cancel_requested,
         "retry_of": str(job.retry_of_id) if job.retry_of_id else None,
         "retryable": job.retryable,
-        "captions_url": captions_url(job),
-        "captions_srt_url": captions_url(job, "srt"),
+        "captions_url": captions_url(job, has_captions=has_captions),
+        "captions_srt_url": captions_url(job, "srt", has_captions=has_captions),
         "merge": job.merge or None,
         "batch_id": str(job.batch_id) if job.batch_id else None,
         "batch_index": job.batch_index,

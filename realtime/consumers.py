@@ -13,11 +13,15 @@ import json
 import logging
 from typing import Any
 
+import psycopg
 from channels.consumer import get_handler_name
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.db import InterfaceError, OperationalError
+from psycopg_pool import PoolTimeout
 
 from config import metrics
 from realtime import presence
+from realtime import snapshots as snapshot_reader
 from realtime.events import TERMINAL_TYPES, group_for_job, group_for_owner
 from realtime.selectors import UserInactive, active_job_snapshots, db_read, job_snapshot_for, stored_events
 
@@ -27,6 +31,10 @@ CLOSE_NOT_AUTHENTICATED = 4401
 CLOSE_NO_SUCH_JOB = 4404
 CLOSE_TOO_MANY_SOCKETS = 4429
 CLOSE_TRY_AGAIN_LATER = 1013
+
+# What a snapshot read raises while the database cannot be reached: on the event loop (psycopg's own
+# error) or on the database thread (Django's, or the pool's timeout).
+DATABASE_DOWN = (psycopg.OperationalError, OperationalError, InterfaceError, PoolTimeout)
 
 # `seen[job_id]` for a job whose terminal event went out: nothing for it is newer, so nothing is sent.
 FINISHED = 2**62
@@ -65,12 +73,22 @@ class _JobEventsConsumer(AsyncJsonWebsocketConsumer, abc.ABC):
         except Exception as exc:
             logger.warning("websocket for user %s: channel layer unavailable: %s", user.pk, exc)
         try:
-            snapshots = await db_read(self.read_snapshots)(user)
+            snapshots = await self.snapshots(user)
         except UserInactive:
             # A ticket's user is checked here, in the snapshot's query (realtime/auth.py's TicketUser).
             await self.leave_groups()
             await self.refuse(CLOSE_NOT_AUTHENTICATED)
             return
+        except DATABASE_DOWN as exc:
+            # As when the channel layer is down: the client is asked to come back, nothing is logged as a crash.
+            logger.warning("websocket for user %s: database unavailable: %s", user.pk, exc)
+            await self.leave_groups()
+            await self.refuse(CLOSE_TRY_AGAIN_LATER)
+            return
+        except BaseException:
+            await self.leave_groups()
+            await presence.settle()
+            raise
         if snapshots is None:
             await self.leave_groups()
             await self.refuse(CLOSE_NO_SUCH_JOB)
@@ -95,6 +113,13 @@ class _JobEventsConsumer(AsyncJsonWebsocketConsumer, abc.ABC):
         # Refusals accept and then close with a code, so browsers and SPA clients can read why.
         await self.accept()
         await self.close(code)
+        await presence.settle()
+
+    async def snapshots(self, user) -> list[dict[str, Any]] | None:
+        if snapshot_reader.available():
+            # PostgreSQL: on the event loop, batched with the sockets connecting at the same moment.
+            return self.snapshots_from(await presence.snapshots_read(user_id=user.pk, job_id=self.job_id()))
+        return await db_read(self.read_snapshots)(user)
 
     async def disconnect(self, code: int) -> None:
         self.live = False
@@ -165,8 +190,16 @@ class _JobEventsConsumer(AsyncJsonWebsocketConsumer, abc.ABC):
         """The Channels group this endpoint listens to."""
 
     @abc.abstractmethod
+    def job_id(self):
+        """The job the endpoint follows, or None for all the user's active jobs."""
+
+    @abc.abstractmethod
+    def snapshots_from(self, snapshots: list[dict[str, Any]]) -> list[dict[str, Any]] | None:
+        """What to send on connect, given the snapshots read; None refuses the socket with 4404."""
+
+    @abc.abstractmethod
     def read_snapshots(self, user) -> list[dict[str, Any]] | None:
-        """The snapshots to send on connect; None refuses the socket with 4404."""
+        """The snapshots to send on connect, read through the ORM (SQLite); None refuses with 4404."""
 
 
 def _is_terminal(snapshot: dict[str, Any]) -> bool:
@@ -177,7 +210,13 @@ class JobConsumer(_JobEventsConsumer):
     """`/ws/jobs/{job_id}`: that job's snapshot on connect (also when finished), then its events."""
 
     def group_for(self, user) -> str:
-        return group_for_job(self.scope["url_route"]["kwargs"]["job_id"])
+        return group_for_job(self.job_id())
+
+    def job_id(self):
+        return self.scope["url_route"]["kwargs"]["job_id"]
+
+    def snapshots_from(self, snapshots: list[dict[str, Any]]) -> list[dict[str, Any]] | None:
+        return snapshots or None
 
     def read_snapshots(self, user) -> list[dict[str, Any]] | None:
         snapshot = job_snapshot_for(user=user, job_id=self.scope["url_route"]["kwargs"]["job_id"])
@@ -189,6 +228,12 @@ class OwnerJobsConsumer(_JobEventsConsumer):
 
     def group_for(self, user) -> str:
         return group_for_owner(user.pk)
+
+    def job_id(self):
+        return None
+
+    def snapshots_from(self, snapshots: list[dict[str, Any]]) -> list[dict[str, Any]] | None:
+        return snapshots
 
     def read_snapshots(self, user) -> list[dict[str, Any]] | None:
         return active_job_snapshots(user=user)

@@ -11,6 +11,10 @@ Two jobs, one periodic task per event loop (daphne runs one loop; tests run one 
   database is the truth, so the same task compares each watched job's `last_seq` with what this
   process's sockets have sent, and a socket that is still behind on the next round is told to catch up
   from the stored events. A lost message therefore leaves a client late by seconds, never wrong.
+
+Its clients live as long as the loop has sockets (or a connect in flight) and are closed with the last
+one: the Redis client for the slots and the database connection on which connecting sockets read their
+snapshots (realtime/snapshots.py).
 """
 
 from __future__ import annotations
@@ -19,8 +23,8 @@ import asyncio
 import functools
 import logging
 import time
-from collections.abc import Iterable
-from typing import Protocol
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any, Protocol
 
 from django.conf import settings
 from redis import asyncio as aioredis
@@ -28,6 +32,7 @@ from redis.driver_info import DriverInfo
 from redis.exceptions import NoScriptError, RedisError
 
 from realtime.selectors import db_read
+from realtime.snapshots import SnapshotReader
 
 logger = logging.getLogger(__name__)
 
@@ -68,6 +73,53 @@ class Watcher(Protocol):
         """Job id → highest seq sent, for the jobs still expecting events."""
 
 
+class _Batched:
+    """Redis commands of sockets that arrive at the same moment, sent as one pipeline.
+
+    One task sends: what arrived while its previous pipeline was out goes in the next one. In a reconnect
+    storm that is one pool checkout, one write and one read for many sockets, where a command each cost a
+    checkout, a write task (redis-py's socket timeout) and a syscall per socket. Each caller still gets
+    its own command's result (or error).
+    """
+
+    def __init__(self, send: Callable[[list], Awaitable[list]]) -> None:
+        self.execute = send
+        self.pending: list[tuple[Any, asyncio.Future]] = []
+        self.task: asyncio.Task | None = None
+
+    async def send(self, command: Any) -> Any:
+        loop = asyncio.get_running_loop()
+        done = loop.create_future()
+        self.pending.append((command, done))
+        if self.task is None or self.task.done():
+            self.task = loop.create_task(self._run())
+        return await done
+
+    async def _run(self) -> None:
+        while self.pending:
+            batch, self.pending = self.pending, []
+            try:
+                results = await self.execute([command for command, _ in batch])
+            except BaseException as exc:
+                for _, done in batch:
+                    if not done.done():
+                        done.set_exception(exc if isinstance(exc, Exception) else RedisError(repr(exc)))
+                if not isinstance(exc, Exception):
+                    raise
+                continue
+            for (_, done), result in zip(batch, results, strict=True):
+                if done.done():  # its socket went away meanwhile
+                    continue
+                if isinstance(result, Exception):
+                    done.set_exception(result)
+                else:
+                    done.set_result(result)
+
+    def cancel(self) -> None:
+        if self.task is not None and not self.task.done():
+            self.task.cancel()
+
+
 class _LoopPresence:
     def __init__(self) -> None:
         # A blocking pool: in a reconnect storm (hundreds of sockets closing and opening at once) commands
@@ -82,12 +134,14 @@ class _LoopPresence:
             driver_info=_driver_info(),
         ))
         self.slot_take_script = self.redis.register_script(_SLOT_TAKE_LUA)
+        # The database connection connecting sockets read their snapshots on (PostgreSQL).
+        self.snapshots = SnapshotReader()
         # Slot commands in flight: the client is closed only when the process has no socket left AND none
         # of these is running (closing it under a concurrent release broke that release, and its slot
         # then stayed taken until it aged out).
         self.inflight = 0
-        self.pending_takes: list[tuple[str, list, asyncio.Future]] = []
-        self.sending_takes: asyncio.Task | None = None
+        self.takes = _Batched(self._eval_takes)
+        self.forgets = _Batched(self._zrem_all)
         self.slots: dict[int, set[str]] = {}
         self.watchers: dict[str, Watcher] = {}
         self.behind: dict[tuple[str, str], int] = {}
@@ -101,38 +155,11 @@ class _LoopPresence:
             self.task = asyncio.get_running_loop().create_task(self._run())
 
     async def slot_take(self, key: str, args: list) -> int:
-        """Run the slot script for one socket; the count of the user's sockets after adding it.
+        """Run the slot script for one socket; the count of the user's sockets after adding it."""
+        return await self.takes.send((key, args))
 
-        One task sends the takes: what arrived while its previous pipeline was out goes in the next one.
-        In a reconnect storm that is one pool checkout, one write and one read for many sockets, where a
-        command each cost a checkout, a write task (redis-py's socket timeout) and a syscall per socket.
-        """
-        loop = asyncio.get_running_loop()
-        taken = loop.create_future()
-        self.pending_takes.append((key, args, taken))
-        if self.sending_takes is None or self.sending_takes.done():
-            self.sending_takes = loop.create_task(self._send_takes())
-        return await taken
-
-    async def _send_takes(self) -> None:
-        while self.pending_takes:
-            batch, self.pending_takes = self.pending_takes, []
-            try:
-                counts = await self._eval_takes([(key, args) for key, args, _ in batch])
-            except BaseException as exc:
-                for _, _, taken in batch:
-                    if not taken.done():
-                        taken.set_exception(exc if isinstance(exc, Exception) else RedisError(repr(exc)))
-                if not isinstance(exc, Exception):
-                    raise
-                continue
-            for (_, _, taken), count in zip(batch, counts, strict=True):
-                if taken.done():  # its socket went away meanwhile; the slot is released by its disconnect
-                    continue
-                if isinstance(count, Exception):
-                    taken.set_exception(count)
-                else:
-                    taken.set_result(count)
+    async def slot_forget(self, key: str, member: str) -> None:
+        await self.forgets.send((key, member))
 
     async def _eval_takes(self, takes: list[tuple[str, list]]) -> list:
         sha = self.slot_take_script.sha
@@ -147,9 +174,15 @@ class _LoopPresence:
             await self.redis.script_load(_SLOT_TAKE_LUA)
         return results
 
+    async def _zrem_all(self, forgets: list[tuple[str, str]]) -> list:
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for key, member in forgets:
+                pipe.zrem(key, member)
+            return await pipe.execute(raise_on_error=False)
+
     async def close(self) -> None:
-        if self.sending_takes is not None and not self.sending_takes.done():
-            self.sending_takes.cancel()
+        self.takes.cancel()
+        self.forgets.cancel()
         if self.task is not None:
             self.task.cancel()
             try:
@@ -161,6 +194,7 @@ class _LoopPresence:
             await self.redis.aclose()
         except Exception:  # noqa: S110 - closing a client whose server may be gone
             pass
+        await self.snapshots.close()
 
     async def _run(self) -> None:
         while True:
@@ -275,11 +309,29 @@ async def socket_slot_release(*, user_id: int, channel_name: str) -> None:
 async def _slot_forget(presence: _LoopPresence, user_id: int, channel_name: str) -> None:
     presence.inflight += 1
     try:
-        await presence.redis.zrem(_slot_key(user_id), channel_name)
+        await presence.slot_forget(_slot_key(user_id), channel_name)
     except RedisError as exc:
         logger.warning("could not release a socket slot of user %s: %s", user_id, exc)
     finally:
         presence.inflight -= 1
+
+
+async def snapshots_read(*, user_id: int, job_id) -> list[dict]:
+    """A connecting socket's snapshots, read on this loop's connection with those of the sockets
+    connecting at the same moment (realtime/snapshots.py). `UserInactive` when the user is gone."""
+    presence = _for_loop()
+    presence.inflight += 1
+    try:
+        return await presence.snapshots.read(user_id=user_id, job_id=job_id)
+    finally:
+        presence.inflight -= 1
+
+
+async def settle() -> None:
+    """After a socket was refused (or failed) before taking a slot: close what an idle process keeps."""
+    presence = _presence.get(asyncio.get_running_loop())
+    if presence is not None:
+        await _close_if_idle(presence)
 
 
 def watch(watcher: Watcher) -> None:

@@ -40,3 +40,26 @@ def test_a_tiny_run_reports_and_removes_its_jobs(live_server_url, monkeypatch):
     assert any(line.startswith("removed what an earlier, interrupted run left") for line in lines), lines
     assert lines[-1].startswith("p99_ms=") and "floor_p99_ms=" in lines[-1] and "lost=0" in lines[-1], lines[-8:]
     assert list(RenderJob.objects.all()) == [kept]  # nothing left RUNNING for the sweeper to re-queue
+
+
+def test_connect_rounds_interleave_the_servers_and_report_medians(transactional_db, redis_conn, process_logs,
+                                                                  monkeypatch):
+    from tests.processes import service_env, start_daphne
+
+    monkeypatch.setenv("DATABASE_URL", database_url())
+    proc, base_url = start_daphne(service_env(), process_logs)
+    try:
+        out = io.StringIO()
+        call_command("bench_realtime", "--url", base_url, "--server-pid", str(proc.pid), "--sockets", "40",
+                     "--jobs", "4", "--publish-jobs", "1", "--rate", "5", "--seconds", "1", "--connect-rounds", "2",
+                     stdout=out)
+    finally:
+        proc.stop()
+    lines = out.getvalue().strip().splitlines()
+    rounds = next(line for line in lines if line.startswith("[connect]"))
+    cutline_ms, floor_ms, ratios = (part.split()[-3:] for part in rounds.split(": ", 1)[1].split("; "))
+    assert len(cutline_ms) == len(floor_ms) == len(ratios) == 3  # the run's own connect, then two rounds
+    summary = dict(field.split("=") for field in lines[-1].split())
+    assert float(summary["connect_ms_cpu"]) > 0 and float(summary["floor_connect_ms_cpu"]) > 0
+    assert float(summary["connect_ratio"]) == pytest.approx(sorted(map(float, ratios))[1], abs=0.011)
+    assert list(RenderJob.objects.all()) == []  # the rounds' users and jobs are removed too

@@ -18,6 +18,11 @@
    (`python -m config.web`, daphne with Cutline's fixes; `BENCH_FLOOR_SERVER=daphne` for stock daphne,
    which spends ~0.1 ms per connect more on autobahn's pretty-printing), and runs the identical load.
 
+6. Then `--connect-rounds` (3) connect-only rounds with both servers up, Cutline's and the floor's
+   interleaved: N sockets open (to Cutline: each until its snapshot arrived), the server's CPU is read,
+   they close. connect_ms_cpu and connect_ratio are the medians over the run's connect and these rounds
+   (a single pair, taken minutes apart, swings with the machine's load more than the code differs).
+
 Everything is on loopback, bounded in time, and stops by itself; it kills only the floor it started.
 The last line is the summary:
 `p99_ms=<x> floor_p99_ms=<x> p99_ratio=<x> lost=<n> kb_per_socket=<x> floor_kb_per_socket=<x>
@@ -155,10 +160,19 @@ class RunResult:
     kb_per_socket: float = float("nan")
     connect_seconds: float = 0.0
     connect_ms_cpu: float = float("nan")
+    # Every connect-only measurement: the run's own, then the interleaved rounds (`--connect-rounds`).
+    connect_samples: list[float] = field(default_factory=list)
     published: int = 0
 
     def p(self, pct: float) -> float:
         return _percentile(self.latencies_ms, pct)
+
+
+class _Owner:
+    """What `ticket_issue` needs of a user."""
+
+    def __init__(self, pk: int) -> None:
+        self.pk = pk
 
 
 class _Socket:
@@ -183,6 +197,10 @@ class Command(BaseCommand):
         parser.add_argument("--server-pid", type=int, default=None, help="the server's PID, for its RSS")
         parser.add_argument("--no-floor", action="store_true", help="skip the bare-Channels floor run")
         parser.add_argument("--connect-concurrency", type=int, default=100)
+        parser.add_argument(
+            "--connect-rounds", type=int, default=3,
+            help="extra connect-only rounds, Cutline and floor interleaved, for connect_ms_cpu (needs --server-pid)",
+        )
         # Internal: the publisher child process.
         parser.add_argument("--publisher", default=None, help=json.dumps("internal"))
 
@@ -193,8 +211,8 @@ class Command(BaseCommand):
             return
         if options["sockets"] < 1 or options["jobs"] < 1 or not 1 <= options["publish_jobs"] <= options["jobs"]:
             raise CommandError("--sockets and --jobs must be positive, and 1 <= --publish-jobs <= --jobs.")
-        if options["seconds"] > 600 or options["sockets"] > 20000:
-            raise CommandError("Bounded: at most 600 seconds and 20,000 sockets.")
+        if options["seconds"] > 600 or options["sockets"] > 20000 or not 0 <= options["connect_rounds"] <= 20:
+            raise CommandError("Bounded: at most 600 seconds, 20,000 sockets and 20 connect rounds.")
         self._raise_fd_limit(options["sockets"])
         parsed = urlparse(options["url"])
         if parsed.hostname not in ("127.0.0.1", "localhost", "::1"):
@@ -209,6 +227,8 @@ class Command(BaseCommand):
             proc = self._start_floor(port)
             try:
                 floor = self._run("floor", f"http://127.0.0.1:{port}", "/floor/", options, server_pid=proc.pid)
+                if options["server_pid"] and options["connect_rounds"]:
+                    self._connect_rounds(cutline, floor, options, f"http://127.0.0.1:{port}", proc.pid)
             finally:
                 os.killpg(proc.pid, signal.SIGTERM)
                 try:
@@ -346,10 +366,6 @@ class Command(BaseCommand):
         receiving = asyncio.Event()
         tickets: dict[int, tuple[float, str]] = {}
 
-        class _Owner:
-            def __init__(self, pk):
-                self.pk = pk
-
         def ticket(owner_id: int) -> str:
             issued = tickets.get(owner_id)
             if issued is None or time.monotonic() - issued[0] > 30:
@@ -411,6 +427,7 @@ class Command(BaseCommand):
         cpu_note = ""
         if cpu is not None and cpu_started is not None:
             result.connect_ms_cpu = 1000 * (cpu - cpu_started) / n
+            result.connect_samples.append(result.connect_ms_cpu)
             cpu_note = f", server CPU {result.connect_ms_cpu:.2f} ms per connect"
         self.stdout.write(f"[{name}] {result.connected}/{n} connected in {result.connect_seconds:.1f} s{cpu_note}")
         listeners = [asyncio.ensure_future(listen(s)) for s in sockets if s.ws is not None]
@@ -446,6 +463,70 @@ class Command(BaseCommand):
         await asyncio.gather(*listeners, return_exceptions=True)
         self._print_run(result, options)
         return result
+
+    def _connect_rounds(self, cutline: RunResult, floor: RunResult, options, floor_url: str, floor_pid: int) -> None:
+        """Connect-only rounds with both servers up, Cutline then the floor in each, on fresh jobs."""
+        self._remove_leftovers()
+        jobs = self._create_jobs(options["jobs"])
+        try:
+            asyncio.run(self._connect_rounds_async(cutline, floor, jobs, options, floor_url, floor_pid))
+        finally:
+            self._remove_jobs(jobs)
+        self.stdout.write(
+            "[connect] ms of server CPU per connect, run then rounds: cutline "
+            + " ".join(f"{ms:.2f}" for ms in cutline.connect_samples) + "; floor "
+            + " ".join(f"{ms:.2f}" for ms in floor.connect_samples) + "; ratios "
+            + " ".join(f"{c / f:.2f}" if f > 0 else "nan"
+                       for c, f in zip(cutline.connect_samples, floor.connect_samples, strict=True))
+        )
+
+    async def _connect_rounds_async(self, cutline: RunResult, floor: RunResult, jobs, options, floor_url: str,
+                                    floor_pid: int) -> None:
+        targets = [
+            (cutline, options["url"].rstrip("/"), "/ws/jobs/", options["server_pid"]),
+            (floor, floor_url, "/floor/", floor_pid),
+        ]
+        for _ in range(options["connect_rounds"]):
+            for result, base_url, ws_prefix, server_pid in targets:
+                ms = await self._connect_round(base_url, ws_prefix, jobs, options, server_pid)
+                result.connect_samples.append(ms)
+
+    async def _connect_round(self, base_url: str, ws_prefix: str, jobs, options, server_pid: int) -> float:
+        """Open `--sockets` sockets (to Cutline: each until its snapshot arrived) and close them again; the
+        server's CPU time per connect (ms) while they opened."""
+        from websockets.asyncio.client import connect
+
+        from realtime.tickets import ticket_issue
+
+        n = options["sockets"]
+        ws_base = base_url.replace("http://", "ws://", 1)
+        tickets = {owner_id: ticket_issue(user=_Owner(owner_id)) for _, owner_id in jobs}
+        gate = asyncio.Semaphore(options["connect_concurrency"])
+        opened = []
+
+        async def open_one(i: int) -> None:
+            job_id, owner_id = jobs[i % len(jobs)]
+            if ws_prefix == "/ws/jobs/":
+                url = f"{ws_base}/ws/jobs/{job_id}?token={tickets[owner_id]}"
+            else:
+                url = f"{ws_base}{ws_prefix}{job_id}"
+            async with gate:
+                ws = await connect(url, origin=base_url, compression=None, proxy=None, open_timeout=60,
+                                   ping_interval=None, close_timeout=2)
+                opened.append(ws)
+                if ws_prefix == "/ws/jobs/":
+                    first = json.loads(await asyncio.wait_for(ws.recv(), 60))
+                    if first.get("type") != "job.snapshot":
+                        raise CommandError(f"expected a snapshot first, got {first}")
+
+        cpu_started = _cpu_seconds(server_pid)
+        try:
+            await asyncio.gather(*(open_one(i) for i in range(n)))
+            cpu = _cpu_seconds(server_pid)
+        finally:
+            await asyncio.gather(*(ws.close() for ws in opened), return_exceptions=True)
+        await asyncio.sleep(2)  # the closes settle before the other server's round
+        return 1000 * (cpu - cpu_started) / n
 
     async def _publish_from_child(self, job_ids: list[str], options) -> dict[str, list[int]]:
         spec = json.dumps({"jobs": job_ids, "rate": options["rate"], "seconds": options["seconds"]})
@@ -535,6 +616,12 @@ class Command(BaseCommand):
         floor_kb = floor.kb_per_socket if floor else float("nan")
         floor_connect = floor.connect_ms_cpu if floor else float("nan")
         connect_ratio = cutline.connect_ms_cpu / floor_connect if floor and floor_connect > 0 else float("nan")
+        if floor and len(cutline.connect_samples) > 1 and len(cutline.connect_samples) == len(floor.connect_samples):
+            # Medians over the run and the interleaved rounds: a single pair minutes apart swings with the load.
+            pairs = list(zip(cutline.connect_samples, floor.connect_samples, strict=True))
+            cutline.connect_ms_cpu = statistics.median(c for c, _ in pairs)
+            floor_connect = statistics.median(f for _, f in pairs)
+            connect_ratio = statistics.median(c / f for c, f in pairs if f > 0)
         ratio = cutline.p(99) / floor_p99 if floor and floor_p99 > 0 else float("nan")
         self.stdout.write(
             f"p99_ms={cutline.p(99):.1f} floor_p99_ms={floor_p99:.1f} p99_ratio={ratio:.2f} lost={cutline.lost} "
