@@ -4,12 +4,28 @@ import uuid
 
 import pytest
 import redis
+from asgiref.sync import SyncToAsync
 from django.conf import settings
+from django.db import connections
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from tests.factories import UserFactory
 from tests.processes import service_env, start_daphne, start_s3_server, start_worker
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup):
+    """pytest-django's test database, with the connection async tests leave open closed before it is dropped.
+
+    Channels' test communicators turn `channels.db.close_old_connections` into a no-op while they send and
+    receive, so `database_sync_to_async` calls made then (a consumer's reads) leave a connection open in
+    asgiref's one thread-sensitive executor thread, which lives as long as the session. Django closes its
+    pool before dropping the database, but a pool does not close a connection still checked out, and one
+    left open makes DROP DATABASE fail ("being accessed by other users"). Django connections are per thread,
+    so that thread closes its own."""
+    yield
+    SyncToAsync.single_thread_executor.submit(connections.close_all).result(timeout=10)
 
 
 @pytest.fixture(autouse=True)

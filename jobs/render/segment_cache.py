@@ -4,29 +4,73 @@ Every worker shares the storage (local `MEDIA_ROOT` or S3), so a segment one wor
 every other. The total size is bounded by `RENDER_SEGMENT_CACHE_MB`: a Redis sorted set (shared like the
 storage) remembers when each entry was last used, and the least recently used go first. When Redis does not
 answer, the cache still serves and stores; eviction waits for the next store that can reach it.
+
+`cache_namespace(name)` switches, for the block it wraps, to a separate cache (its own folder beside
+`render-cache/segments`, its own Redis index and size bound): bench_render runs in one so that clearing its
+cache between measured renders leaves the deployment's cache alone. Parts of a render carry the namespace to
+the workers that encode them (jobs.services.parts).
 """
 
 from __future__ import annotations
 
+import contextvars
 import logging
+import os
+import re
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from django.conf import settings
 from django.core.files import File
 from django.core.files.storage import default_storage
 
-from config.storage import storage_fetch
+from config.storage import storage_fetch, storage_local_path
 
 logger = logging.getLogger(__name__)
 
 PREFIX = "render-cache/segments"
-_LRU_KEY = "cutline:segment-cache:used"
-_SIZE_KEY = "cutline:segment-cache:size"
+_REDIS_PREFIX = "cutline:segment-cache"
+_NAMESPACE = re.compile(r"[a-z0-9][a-z0-9-]{0,62}")
+_namespace: contextvars.ContextVar[str] = contextvars.ContextVar("segment_cache_namespace", default="")
+
+
+@contextmanager
+def cache_namespace(name: str) -> Iterator[None]:
+    """Within this block every cache operation of this thread works on the separate cache `name` ("" is the
+    deployment's own cache). Names are lower-case letters, digits and dashes. A context variable: a thread
+    started inside the block does not inherit it (the renderer uses the cache from the render's thread only)."""
+    if name and not _NAMESPACE.fullmatch(name):
+        raise ValueError(f"segment cache namespace {name!r}: use lower-case letters, digits and dashes")
+    token = _namespace.set(name)
+    try:
+        yield
+    finally:
+        _namespace.reset(token)
+
+
+def cache_namespace_current() -> str:
+    return _namespace.get()
+
+
+def _prefix() -> str:
+    namespace = _namespace.get()
+    return f"{PREFIX}-{namespace}" if namespace else PREFIX
+
+
+def _lru_key() -> str:
+    namespace = _namespace.get()
+    return f"{_REDIS_PREFIX}:{namespace}:used" if namespace else f"{_REDIS_PREFIX}:used"
+
+
+def _size_key() -> str:
+    namespace = _namespace.get()
+    return f"{_REDIS_PREFIX}:{namespace}:size" if namespace else f"{_REDIS_PREFIX}:size"
 
 
 def _name(key: str) -> str:
-    return f"{PREFIX}/{key[:2]}/{key}.mp4"
+    return f"{_prefix()}/{key[:2]}/{key}.mp4"
 
 
 def _redis():
@@ -39,9 +83,9 @@ def _touch(key: str, size: int | None = None) -> None:
     try:
         conn = _redis()
         pipe = conn.pipeline()
-        pipe.zadd(_LRU_KEY, {key: time.time()})
+        pipe.zadd(_lru_key(), {key: time.time()})
         if size is not None:
-            pipe.hset(_SIZE_KEY, key, size)
+            pipe.hset(_size_key(), key, size)
         pipe.execute()
     except Exception:
         logger.warning("segment cache: could not record use of %s", key, exc_info=True)
@@ -89,19 +133,20 @@ def cache_evict(limit_bytes: int | None = None) -> int:
     limit = settings.RENDER_SEGMENT_CACHE_MB * 1024 * 1024 if limit_bytes is None else limit_bytes
     try:
         conn = _redis()
-        sizes = {k.decode(): int(v) for k, v in conn.hgetall(_SIZE_KEY).items()}
+        lru_key, size_key = _lru_key(), _size_key()
+        sizes = {k.decode(): int(v) for k, v in conn.hgetall(size_key).items()}
         total = sum(sizes.values())
         if total <= limit:
             return 0
         removed = 0
-        for raw in conn.zrange(_LRU_KEY, 0, -1):
+        for raw in conn.zrange(lru_key, 0, -1):
             if total <= limit:
                 break
             key = raw.decode()
             default_storage.delete(_name(key))
-            conn.zrem(_LRU_KEY, key)
+            conn.zrem(lru_key, key)
             total -= sizes.pop(key, 0)
-            conn.hdel(_SIZE_KEY, key)
+            conn.hdel(size_key, key)
             removed += 1
         return removed
     except Exception:
@@ -110,16 +155,33 @@ def cache_evict(limit_bytes: int | None = None) -> int:
 
 
 def cache_clear() -> None:
-    """Forget every cached segment (tests and the bench start cold with this): the files, and the index."""
+    """Forget every cached segment of the current namespace (tests and the bench start cold with this): the
+    files, and the index. A namespace's emptied folders go too, on local storage (object storage has none)."""
+    prefix = _prefix()
     try:
-        folders, _ = default_storage.listdir(PREFIX)
+        folders, _ = default_storage.listdir(prefix)
     except (FileNotFoundError, NotADirectoryError):
         folders = []
     for folder in folders:
-        _, files = default_storage.listdir(f"{PREFIX}/{folder}")
+        _, files = default_storage.listdir(f"{prefix}/{folder}")
         for name in files:
-            default_storage.delete(f"{PREFIX}/{folder}/{name}")
+            default_storage.delete(f"{prefix}/{folder}/{name}")
     try:
-        _redis().delete(_LRU_KEY, _SIZE_KEY)
+        _redis().delete(_lru_key(), _size_key())
     except Exception:
         logger.warning("segment cache: its index could not be cleared", exc_info=True)
+    if _namespace.get():
+        _remove_empty_folders(prefix, folders)
+
+
+def _remove_empty_folders(prefix: str, folders: list[str]) -> None:
+    # Only a namespace's: the deployment's cache folders stay, since removing one could race a worker's
+    # store into it (the storage creates the folder, then the file).
+    root = storage_local_path(default_storage, prefix)
+    if root is None:
+        return
+    for path in [*(root / folder for folder in folders), root]:
+        try:
+            os.rmdir(path)
+        except OSError:
+            logger.debug("segment cache: %s not removed (not empty, or gone)", path)

@@ -3,9 +3,9 @@
 The job's own worker (the parent) keeps rendering segments in order; each part renders one segment on
 whichever worker takes it. Parts hand their output over through the segment cache (shared storage), so a
 part is just "put this key in the cache". Who encodes a segment is decided by a claim in Redis
-(`SET NX` with a short TTL that the encoder keeps refreshing): never two encoders for one segment, and a
-part whose worker died (SIGKILL, machine gone) lets its claim lapse, after which the parent encodes the
-segment itself.
+(`SET NX` with a short TTL that the encoder keeps refreshing, and refreshes or releases only while it still
+holds the value it set): never two encoders for one segment, and a part whose worker died (SIGKILL, machine
+gone) lets its claim lapse, after which the parent encodes the segment itself.
 
 Cancel: when the parent's render ends for any reason (done, failed, canceled) it raises a stop flag and
 cancels the parts still queued; a running part sees the flag within its cancel-check interval, stops its
@@ -20,6 +20,7 @@ import logging
 import os
 import shutil
 import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -44,7 +45,11 @@ def _conn():
 
 
 def _claim_key(key: str) -> str:
-    return f"cutline:part-claim:{key}"
+    from jobs.render.segment_cache import cache_namespace_current
+
+    # A separate segment cache (the bench's) has its own claims: its encoders never hold up the deployment's.
+    namespace = cache_namespace_current()
+    return f"cutline:part-claim:{namespace}:{key}" if namespace else f"cutline:part-claim:{key}"
 
 
 def _stop_key(parent: str) -> str:
@@ -102,22 +107,40 @@ def claim(key: str, owner: str) -> bool:
         return True
 
 
-def claim_refresh(key: str, owner: str) -> None:
+# A claim that lapsed may have been taken by another encoder since: refreshing or releasing it must touch the
+# claim only while it is still ours, in one step (a GET then an EXPIRE or DEL could act on the new owner's).
+_REFRESH_IF_OWNED = """
+if redis.call("GET", KEYS[1]) == ARGV[1] then
+    return redis.call("EXPIRE", KEYS[1], ARGV[2])
+end
+return 0
+"""
+_RELEASE_IF_OWNED = """
+if redis.call("GET", KEYS[1]) == ARGV[1] then
+    return redis.call("DEL", KEYS[1])
+end
+return 0
+"""
+
+
+def claim_refresh(key: str, owner: str) -> bool:
+    """Give our claim on `key` another CLAIM_TTL; False when it is no longer ours (lapsed, or re-taken)."""
     try:
         conn = _conn()
-        if (conn.get(_claim_key(key)) or b"").decode() == owner:
-            conn.expire(_claim_key(key), CLAIM_TTL)
+        return bool(conn.register_script(_REFRESH_IF_OWNED)(keys=[_claim_key(key)], args=[owner, CLAIM_TTL]))
     except Exception:
         logger.warning("part claim refresh for %s failed", key, exc_info=True)
+        return False
 
 
-def claim_release(key: str, owner: str) -> None:
+def claim_release(key: str, owner: str) -> bool:
+    """Drop our claim on `key`; a claim another encoder holds now stays. True when ours was deleted."""
     try:
         conn = _conn()
-        if (conn.get(_claim_key(key)) or b"").decode() == owner:
-            conn.delete(_claim_key(key))
+        return bool(conn.register_script(_RELEASE_IF_OWNED)(keys=[_claim_key(key)], args=[owner]))
     except Exception:
         logger.warning("part claim release for %s failed", key, exc_info=True)
+        return False
 
 
 def claim_held(key: str) -> bool:
@@ -129,16 +152,21 @@ def claim_held(key: str) -> bool:
 
 def parts_enqueue(parent: str, items: list[dict]) -> int:
     """Queue one part per item ({"index", "key", "plan", "encoder", "frames"}), last segment first."""
+    from jobs.render.segment_cache import cache_namespace_current
     from jobs.services.queue import render_queue
 
     queue = render_queue()
     conn = _conn()
+    # The part stores its segment where this render looks for it. Named only when it is not the deployment's
+    # cache, so that a part of a job never carries an argument a worker of the previous release lacks.
+    namespace = cache_namespace_current()
+    extra = {"cache_namespace": namespace} if namespace else {}
     conn.delete(_stop_key(parent), _progress_key(parent))
     count = 0
     for item in sorted(items, key=lambda i: -i["index"]):
         rq_id = f"{parent}-part{item['index']}"  # RQ ids: letters, digits, "-" and "_" only
-        queue.enqueue(PART_TASK, kwargs={"parent": parent, "job_row": _parent_row.get(), **item}, job_id=rq_id,
-                      job_timeout=settings.RENDER_JOB_TIMEOUT, result_ttl=0, failure_ttl=3600,
+        queue.enqueue(PART_TASK, kwargs={"parent": parent, "job_row": _parent_row.get(), **extra, **item},
+                      job_id=rq_id, job_timeout=settings.RENDER_JOB_TIMEOUT, result_ttl=0, failure_ttl=3600,
                       description=f"render {parent} part {item['index']}")
         conn.sadd(_queued_key(parent), rq_id)
         count += 1
@@ -205,15 +233,26 @@ def part_progress_clear(parent: str, key: str) -> None:
 
 
 def part_render(*, parent: str, index: int, key: str, plan: str, encoder: list[str], frames: int,
-                job_row: bool = True) -> str:
-    """Encode one segment of job `parent` into the segment cache, unless it is there, taken or stopped."""
+                job_row: bool = True, cache_namespace: str = "") -> str:
+    """Encode one segment of job `parent` into the segment cache (the parent's `cache_namespace`), unless it is
+    there, taken or stopped."""
+    from jobs.render import segment_cache
+
+    with segment_cache.cache_namespace(cache_namespace):
+        return _part_render(parent=parent, index=index, key=key, plan=plan, encoder=encoder, frames=frames,
+                            job_row=job_row)
+
+
+def _part_render(*, parent: str, index: int, key: str, plan: str, encoder: list[str], frames: int,
+                 job_row: bool) -> str:
     from jobs.render import segment_cache
     from jobs.render.errors import RenderCanceled
     from jobs.render.plan import RenderPlan
     from jobs.render.progress import RenderMonitor
     from jobs.render.segments import segment_encode
 
-    owner = f"part:{os.getpid()}:{index}"
+    # Unique across machines: work horses in separate containers can share a pid.
+    owner = f"part:{os.getpid()}:{index}:{uuid.uuid4().hex}"
     if parts_stopped(parent) or (job_row and parent_over(parent)):
         return "stopped"
     if segment_cache.cache_has(key):

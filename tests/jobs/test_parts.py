@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import signal
 import threading
 import time
@@ -19,8 +20,11 @@ import redis
 from django.conf import settings as django_settings
 
 from jobs.render import render_timeline, segment_cache
+from jobs.render.compiler import plan_compile
 from jobs.render.errors import RenderCanceled
+from jobs.render.media import media_check
 from jobs.render.quality import average_psnr, probe
+from jobs.render.segments import segments_plan, video_encoder_args
 from jobs.services import parts
 from jobs.services.queue import render_queue
 from tests.jobs.conftest import encoder_pids, session_pids
@@ -158,3 +162,108 @@ def test_the_scratch_tidy_removes_a_dead_parts_directory_once_its_job_is_not_run
     (orphan / "segment.mp4").write_bytes(b"half a segment")
     assert work_dirs_tidy() == 1
     assert not orphan.exists()
+
+
+# --- the x264 threads of a shared segment's encoder ---
+
+# x264 writes its settings into every stream it encodes, as clear text in an SEI message:
+# "x264 - core 164 r3108 ... - options: cabac=1 ref=1 ... threads=1 lookahead_threads=1 sliced_threads=0 ...".
+X264_THREADS = re.compile(rb"x264 - core \d+[^\x00]*? threads=(\d+) ")
+PLAN_THREADS = 3  # RENDER_THREADS here: neither part count below, so a part encoder falling back to it shows
+
+
+def x264_threads(path: Path) -> list[int]:
+    """The `threads=` of each x264 encode in the file, in order (a join of segments holds one per segment)."""
+    return [int(n) for n in X264_THREADS.findall(path.read_bytes())]
+
+
+def small_document() -> dict:
+    return timeline({"id": "v1", "kind": "video", "clips": [
+        {"id": "c1", "asset_id": "a", "start": 0.0, "in": 0.0, "out": 2.0}]}, width=160, height=90)
+
+
+def small_assets():
+    # Another size than the output: every frame is encoded here, none of the source's own x264 stream is kept.
+    return {"a": video("a", seconds=2.0, width=192, height=108, source="testsrc", tone_hz=None)}
+
+
+@pytest.mark.parametrize("part_threads", [1, 2])
+def test_a_part_encodes_its_segment_with_render_part_threads(fanning, settings, tmp_path, part_threads):
+    settings.RENDER_THREADS = PLAN_THREADS
+    settings.RENDER_PART_THREADS = part_threads
+    document, assets = small_document(), small_assets()
+    plan = plan_compile(document, assets, media_check(document, assets), "project", text_dir=tmp_path,
+                        threads=settings.RENDER_THREADS)
+    segment = segments_plan(plan)[1]
+    # The part exactly as a worker's render_part task runs it for a parent job without a row.
+    outcome = parts.part_render(parent=str(uuid.uuid4()), index=1, key=segment.key, plan=segment.plan.to_json(),
+                                encoder=video_encoder_args(plan), frames=segment.frames, job_row=False)
+    assert outcome == "encoded"
+    encoded = tmp_path / "part.mp4"
+    assert segment_cache.cache_get(segment.key, encoded)
+    assert x264_threads(encoded) == [part_threads]
+
+
+@pytest.mark.parametrize("part_threads", [1, 2])
+def test_a_job_sharing_its_segments_encodes_them_with_render_part_threads_and_alone_with_render_threads(
+        fanning, settings, out_dir, part_threads):
+    settings.RENDER_THREADS = PLAN_THREADS
+    settings.RENDER_PART_THREADS = part_threads
+    settings.RENDER_SMART = False
+    document, assets = small_document(), small_assets()
+    # No worker takes the queued parts, so the job's own worker encodes both segments, as one of the encoders
+    # sharing them.
+    with parts.parts_for(uuid.uuid4(), job_row=False):
+        shared = render_timeline(document, assets, "project", out_dir / "shared.mp4", path="segmented")
+    segment_cache.cache_clear()
+    alone = render_timeline(document, assets, "project", out_dir / "alone.mp4", path="segmented")
+    assert x264_threads(shared.path) == [part_threads, part_threads]
+    assert x264_threads(alone.path) == [PLAN_THREADS, PLAN_THREADS]
+
+
+FRAME = re.compile(r"Encoding frame (\d+) of")
+
+
+def test_two_renders_in_one_process_each_count_their_own_parts_progress(fanning, settings, out_dir, tmp_path):
+    settings.RENDER_SMART = False
+    document, assets = small_document(), small_assets()
+    plan = plan_compile(document, assets, media_check(document, assets), "project", text_dir=tmp_path,
+                        threads=settings.RENDER_THREADS)
+    segments = segments_plan(plan)
+    # Another worker holds every segment: both renders fan out, then wait, counting their parts' progress.
+    for segment in segments:
+        assert parts.claim(segment.key, "elsewhere")
+    conn = redis.Redis.from_url(django_settings.REDIS_URL)
+    extra = {"A": 5, "B": 11}
+    jobs = {name: str(uuid.uuid4()) for name in extra}
+    messages: dict[str, list[str]] = {name: [] for name in extra}
+    errors: list[BaseException] = []
+
+    def render(name: str) -> None:
+        try:
+            with parts.parts_for(jobs[name], job_row=False):
+                render_timeline(document, assets, "project", out_dir / f"{name}.mp4", path="segmented",
+                                on_progress=lambda p: messages[name].append(p.message))
+        except BaseException as exc:
+            errors.append(exc)
+
+    def frames(name: str) -> set[int]:
+        return {int(m.group(1)) for m in map(FRAME.match, list(messages[name])) if m}
+
+    threads = [threading.Thread(target=render, args=(name,), daemon=True) for name in extra]
+    for thread in threads:
+        thread.start()
+    try:
+        wait_for(lambda: all(conn.exists(parts._queued_key(job)) for job in jobs.values()), timeout=30)
+        for name, job in jobs.items():
+            conn.hset(parts._progress_key(job), segments[-1].key, extra[name])
+        wait_for(lambda: all(frames(name) - {0} for name in extra), timeout=20, step=0.05)
+        for name, n in extra.items():
+            assert frames(name) - {0} == {n}, f"render {name} counted another job's parts"
+    finally:
+        for segment in segments:
+            parts.claim_release(segment.key, "elsewhere")
+        for thread in threads:
+            thread.join(timeout=60)
+    assert not errors
+    assert all((out_dir / f"{name}.mp4").stat().st_size > 0 for name in extra)

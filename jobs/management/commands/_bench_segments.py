@@ -1,4 +1,4 @@
-"""bench_render's issue 15 lines: smart render and the segment cache, each a ratio measured side by side.
+"""bench_render's smart render and segment cache lines, each a ratio measured side by side.
 
 - `cuts_vs_reencode=`: a cuts-only edit (four 15 s cuts of three x264 1080p sources with 1 s GOPs, cut
   points off the keyframes) by the automatic path (smart render) over the single-graph full re-encode.
@@ -6,8 +6,9 @@
   after changing one title's text; segment cache alone (smart render off, so the first render encodes
   every frame).
 
-Both clear the segment cache before every render that must start cold, check that the outputs agree
-(frame count, average PSNR) and print CPU time beside wall time.
+Both clear the segment cache before every render that must start cold (bench_render's own cache: the
+command runs them inside `bench_segment_cache`), check that the outputs agree (frame count, average PSNR)
+and print CPU time beside wall time.
 """
 
 from __future__ import annotations
@@ -16,6 +17,9 @@ import os
 import statistics
 import subprocess
 import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from django.core.management.base import CommandError
@@ -29,6 +33,28 @@ from jobs.render.quality import average_psnr, probe
 SOURCES = (("A", "testsrc2", 440), ("B", "testsrc", 550), ("C", "rgbtestsrc", 660))
 CLIP_SECONDS = 15.0  # of a 60 s edit; scaled by --edit-seconds
 INS = {"A": 2.3, "B": 1.1, "C": 3.7}
+
+
+@contextmanager
+def bench_segment_cache() -> Iterator[str]:
+    """A segment cache of the bench's own for the block (yields its namespace), emptied and removed at the end.
+
+    The bench empties the cache before every render that must start cold; in the deployment's cache that
+    would throw away every worker's encoded segments (the files and the LRU index) along with its own.
+    """
+    name = f"bench-{uuid.uuid4().hex[:16]}"
+    with segment_cache.cache_namespace(name):
+        try:
+            yield name
+        finally:
+            bench_cache_clear()
+
+
+def bench_cache_clear() -> None:
+    """Empty the bench's segment cache: only inside `bench_segment_cache`, never the deployment's."""
+    if not segment_cache.cache_namespace_current():
+        raise RuntimeError("the bench clears only its own segment cache: run it inside bench_segment_cache()")
+    segment_cache.cache_clear()
 
 
 def _cpu() -> float:
@@ -109,7 +135,7 @@ def bench_cuts(say, work: Path, runs: int, width: int, height: int, clip: float)
         figures = {}
         for name, path in ((("smart", "auto"), ("reencode", "ffmpeg")) if run % 2 == 0
                            else (("reencode", "ffmpeg"), ("smart", "auto"))):
-            segment_cache.cache_clear()
+            bench_cache_clear()
             out = work / f"cuts-{name}.mp4"
             figures[name] = (*_timed(document, assets, out, path), out)
             say(f"run {run + 1} {name:8s} {figures[name][0]:6.2f} s  cpu {figures[name][1]:6.2f} s  "
@@ -117,7 +143,7 @@ def bench_cuts(say, work: Path, runs: int, width: int, height: int, clip: float)
         value = _agree(figures["smart"][3], figures["reencode"][3])
         ratios.append(figures["smart"][0] / figures["reencode"][0])
         say(f"run {run + 1} smart vs re-encode: PSNR {value:.2f} dB, ratio {ratios[-1]:.3f}")
-    segment_cache.cache_clear()
+    bench_cache_clear()
     return statistics.median(ratios)
 
 
@@ -129,7 +155,7 @@ def bench_rerender(say, work: Path, runs: int, width: int, height: int, clip: fl
     ratios = []
     with override_settings(RENDER_SMART=False):
         for run in range(runs):
-            segment_cache.cache_clear()
+            bench_cache_clear()
             first = _timed(before, assets, work / "first.mp4", "auto")
             second = _timed(after, assets, work / "second.mp4", "auto")
             say(f"run {run + 1} first  {first[0]:6.2f} s  cpu {first[1]:6.2f} s  ({first[2]})")
@@ -138,7 +164,7 @@ def bench_rerender(say, work: Path, runs: int, width: int, height: int, clip: fl
         reference = work / "second-ref.mp4"
         render_timeline(after, assets, "project", reference, path="ffmpeg")
         say(f"re-render vs single graph of the changed edit: PSNR {_agree(work / 'second.mp4', reference):.2f} dB")
-    segment_cache.cache_clear()
+    bench_cache_clear()
     return statistics.median(ratios)
 
 
@@ -174,7 +200,7 @@ def bench_parallel(say, work: Path, runs: int, width: int, height: int, clip: fl
             time.sleep(3.0 if helpers else 0.0)  # workers register with Redis
             walls, cpus = [], []
             for _ in range(runs):
-                segment_cache.cache_clear()
+                bench_cache_clear()
                 before = _cpu() + sum(_tree_cpu(p.pid) for p in helpers)
                 started = time.perf_counter()
                 with override_settings(RENDER_SMART=False, RENDER_PARTS=count > 1, RENDER_PARTS_MIN_SECONDS=0.0,
@@ -194,5 +220,5 @@ def bench_parallel(say, work: Path, runs: int, width: int, height: int, clip: fl
                 except subprocess.TimeoutExpired:
                     os.killpg(proc.pid, signal.SIGKILL)
                     proc.wait()
-    segment_cache.cache_clear()
+    bench_cache_clear()
     return figures

@@ -39,18 +39,21 @@ then a 48-clip timeline rendered by the automatic path with the peak memory of t
     v2_vs_ffmpeg=<median ratio> v2_moviepy_vs_ffmpeg=<median ratio> clips48_peak_mib=<peak RSS of the tree>
 
 `--clips500` adds, before that line, a 500-clip timeline (2-frame clips, back to back) rendered by the automatic
-path with its peak tree memory (the issue's "500 clips at 1080p inside 1 GiB": use `--size 1920x1080`).
+path with its peak tree memory (the target is 500 clips at 1080p inside 1 GiB: use `--size 1920x1080`).
 
 Needs no database. `--size 1920x1080` measures a 1080p render (media and output at 1080p).
 
-Issue 15 (see _bench_segments.py): `--only cuts` prints `cuts_vs_reencode=` (a 60 s cuts-only edit of 1080p
-x264 sources, smart render over the single-graph re-encode), `--only rerender` prints `rerender_vs_first=`
-(the same clips with crossfades and three titles, one title changed, segment cache only), `--only parallel
---workers 1,2,4` prints `parallel<N>_vs_serial=` and `cpu<N>_vs_serial=` (that edit from a cold cache by this
-process plus N-1 `rqworker render` processes on the same Redis; never point it at a Redis that serves real
-jobs). `--edit-seconds 12 --segments-size 640x360` makes any of them quick. Without `--only` (or with
-`--only reference`) only the reference lines above run; `--only all` runs everything. Every automatic render
-here starts from an empty segment cache.
+Smart render and the segment cache (_bench_segments.py): `--only cuts` prints `cuts_vs_reencode=` (a 60 s
+cuts-only edit of 1080p x264 sources, smart render over the single-graph re-encode), `--only rerender` prints
+`rerender_vs_first=` (the same clips with crossfades and three titles, one title changed, segment cache only),
+`--only parallel --workers 1,2,4` prints `parallel<N>_vs_serial=` and `cpu<N>_vs_serial=` (that edit from a
+cold cache by this process plus N-1 `rqworker render` processes on the same Redis; never point it at a Redis
+that serves real jobs). `--edit-seconds 12 --segments-size 640x360` makes any of them quick. Without `--only`
+(or with `--only reference`) only the reference lines above run; `--only all` runs everything.
+
+Every automatic render here starts from an empty segment cache: the bench's own (`bench_segment_cache`, its own
+storage folder and Redis index), so that emptying it between runs leaves the deployment's cache alone; it is
+removed when the bench ends.
 """
 
 from __future__ import annotations
@@ -70,7 +73,8 @@ from django.core.management.base import BaseCommand, CommandError
 from PIL import Image
 
 from config.tools import ffmpeg_exe
-from jobs.render import AssetSource, render_timeline, segment_cache, smart
+from jobs.management.commands._bench_segments import bench_cache_clear, bench_segment_cache
+from jobs.render import AssetSource, render_timeline, smart
 from jobs.render.procs import descendants
 from jobs.render.quality import average_psnr, probe
 from jobs.render.segments import content_hash
@@ -91,8 +95,8 @@ def _cpu_seconds() -> float:
 class TreeMemory:
     """Peak memory of this process and all its descendants, sampled every 25 ms.
 
-    Two sums: RSS (what the issue asks for; a page shared by several processes counts once for each of
-    them, e.g. a freshly forked child still sharing all of its parent's memory until it execs) and PSS
+    Two sums: RSS (the figure the memory targets are stated in; a page shared by several processes counts once
+    for each of them, e.g. a freshly forked child still sharing all of its parent's memory until it execs) and PSS
     (shared pages split between their sharers, so the sum is what the tree really occupies).
     """
 
@@ -148,7 +152,7 @@ class Command(BaseCommand):
         parser.add_argument("--no-v1", action="store_true", help="skip the schema 1 reference edit")
         parser.add_argument("--clips500", action="store_true",
                             help="also render a 500-clip timeline (2-frame clips) and report its peak memory")
-        # --- issue 15: smart render and segment cache lines (_bench_segments.py) ---
+        # --- smart render and segment cache lines (_bench_segments.py) ---
         parser.add_argument("--only", choices=("all", "reference", "cuts", "rerender", "parallel"),
                             default="reference",
                             help="what to run: the reference edits (default), cuts_vs_reencode, rerender_vs_first, "
@@ -172,18 +176,19 @@ class Command(BaseCommand):
         work = Path(tempfile.mkdtemp(prefix="cutline-bench-")) if own_dir else workdir
         work.mkdir(parents=True, exist_ok=True)
         try:
-            if only in ("all", "reference"):
-                if not no_v1:
-                    self.bench(work, runs, width, height, seconds)
-                media, assets = self.media(work, width, height, seconds)
-                v2 = self.bench_v2(work, runs, width, height, seconds, media, assets)
-                peak = self.clips48(work, width, height, seconds, assets)
-                if clips500:
-                    self.clips_many(work, width, height, assets, count=500, frames=2)
-                self.say(f"v2_vs_ffmpeg={v2['auto']:.3f} v2_moviepy_vs_ffmpeg={v2['moviepy']:.3f} "
-                         f"clips48_peak_mib={peak / 2**20:.0f}")
-            if only in ("all", "cuts", "rerender", "parallel"):
-                self.bench_segments(work, runs, only, edit_seconds, segments_size, workers)
+            with bench_segment_cache():
+                if only in ("all", "reference"):
+                    if not no_v1:
+                        self.bench(work, runs, width, height, seconds)
+                    media, assets = self.media(work, width, height, seconds)
+                    v2 = self.bench_v2(work, runs, width, height, seconds, media, assets)
+                    peak = self.clips48(work, width, height, seconds, assets)
+                    if clips500:
+                        self.clips_many(work, width, height, assets, count=500, frames=2)
+                    self.say(f"v2_vs_ffmpeg={v2['auto']:.3f} v2_moviepy_vs_ffmpeg={v2['moviepy']:.3f} "
+                             f"clips48_peak_mib={peak / 2**20:.0f}")
+                if only in ("all", "cuts", "rerender", "parallel"):
+                    self.bench_segments(work, runs, only, edit_seconds, segments_size, workers)
         finally:
             if own_dir and not keep:
                 shutil.rmtree(work, ignore_errors=True)
@@ -272,7 +277,7 @@ class Command(BaseCommand):
             subprocess.run([*hand, str(out)], check=True, timeout=600, stdin=subprocess.DEVNULL)
 
         def run_cutline(path: str, out: Path) -> None:
-            segment_cache.cache_clear()  # issue 15: a first render every time, never a cache hit
+            bench_cache_clear()  # a first render every time, never a cache hit
             smart._PROBED.clear()  # and, like a job in a fresh work horse, no source probed before
             render_timeline(timeline, assets, "project", out, path=path)
 
@@ -521,7 +526,7 @@ class Command(BaseCommand):
             f"[0:v]trim={a['in']}:{a['out']},setpts=2*(PTS-STARTPTS),fps=30,settb=1/30[a]",
             # Ken Burns: the frame grows each frame and stays centred. Not `crop` after the per-frame scale:
             # crop clamps its position with the size the graph was configured with, so it would keep the
-            # top-left corner (the reference did until issue 11's second pass: 15.9 dB against Cutline).
+            # top-left corner (15.9 dB against Cutline when the reference command did that).
             f"[1:v]trim={b['in']}:{b['out']},setpts=PTS-STARTPTS,"
             f"scale=w='2*round({width}*(1+0.2*t/{b_len})/2)':h='2*round({height}*(1+0.2*t/{b_len})/2)'"
             f":eval=frame:flags=bilinear,fps=30,settb=1/30[bz]",
@@ -552,7 +557,7 @@ class Command(BaseCommand):
         means = {
             "ffmpeg": lambda out: subprocess.run([*hand, str(out)], check=True, timeout=600,
                                                  stdin=subprocess.DEVNULL),
-            "auto": lambda out: (segment_cache.cache_clear(),  # issue 15: no cache hits between runs
+            "auto": lambda out: (bench_cache_clear(),  # a first render every run, never a cache hit
                                  render_timeline(document, assets, "project", out, path="auto")),
             "moviepy": lambda out: render_timeline(document, assets, "project", out, path="moviepy"),
         }

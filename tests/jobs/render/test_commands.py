@@ -8,6 +8,7 @@ import re
 import pytest
 from django.core.management import CommandError, call_command
 
+from jobs.render import segment_cache
 from jobs.render.quality import probe
 from tests.factories import ProjectFactory, timeline_using, video_asset
 
@@ -52,7 +53,11 @@ def test_bench_render_prints_its_summary_line_last(tmp_path):
     assert re.fullmatch(summary, lines[-1]), lines[-1]
 
 
-def test_bench_render_prints_the_smart_render_and_cache_lines(tmp_path):
+def test_bench_render_prints_the_smart_render_and_cache_lines(tmp_path, media_root, redis_conn):
+    # A segment the deployment's workers cached: the bench empties only its own cache, and leaves nothing.
+    kept = tmp_path / "kept.mp4"
+    kept.write_bytes(b"a segment some job encoded")
+    segment_cache.cache_put("ab" + "0" * 62, kept)
     out = io.StringIO()
     for part in ("cuts", "rerender"):
         call_command("bench_render", "--only", part, "--runs", "1", "--edit-seconds", "8", "--segments-size",
@@ -61,3 +66,7 @@ def test_bench_render_prints_the_smart_render_and_cache_lines(tmp_path):
     assert any(re.fullmatch(r"cuts_vs_reencode=\d+\.\d+ load_average=.*", line) for line in lines), lines
     assert re.fullmatch(r"rerender_vs_first=\d+\.\d+ load_average=.*", lines[-1]), lines[-1]
     assert any("frames stream-copied" in line for line in lines), lines
+    assert segment_cache.cache_get("ab" + "0" * 62, tmp_path / "fetched.mp4")
+    assert (tmp_path / "fetched.mp4").read_bytes() == b"a segment some job encoded"
+    assert [path.name for path in (media_root / "render-cache").iterdir()] == ["segments"]
+    assert not redis_conn.keys("cutline:segment-cache:bench-*")

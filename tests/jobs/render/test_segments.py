@@ -1,4 +1,4 @@
-"""The segmented path (issue 15): segments joined by stream copy, the segment cache, smart render.
+"""The segmented path: segments joined by stream copy, the segment cache, smart render.
 
 Every render here is checked frame by frame against the single-graph re-encode of the same timeline:
 same frame count and timestamps, every frame ≥ 35 dB PSNR (a moving test pattern: a duplicated or missing
