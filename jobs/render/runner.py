@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextvars
 import hashlib
 import logging
 import os
@@ -166,8 +167,10 @@ def render_timeline(
         elif chosen == "ffmpeg":
             render_with_ffmpeg(plan, encoded, work, monitor, extra_args=segments_force_keys(plan, to_store))
             if to_store:
-                # Cut into the cache beside the poster and the checksum (it only reads the finished file).
-                storing = threading.Thread(target=_store, args=(encoded, plan, to_store, work), daemon=True)
+                # Cut into the cache beside the poster and the checksum (it only reads the finished file). The
+                # thread runs in this context: a cache namespace (segment_cache.cache_namespace) holds there too.
+                storing = threading.Thread(target=contextvars.copy_context().run,
+                                           args=(_store, encoded, plan, to_store, work), daemon=True)
                 storing.start()
         else:
             render_with_moviepy(plan, encoded, poster, work, monitor)  # in the asked format directly

@@ -141,6 +141,22 @@ def test_a_second_render_of_the_same_timeline_encodes_nothing(out_dir, settings)
     assert_same_render(second, first)
 
 
+def test_a_single_graph_stores_its_segments_in_the_cache_namespace_it_ran_in(out_dir, settings):
+    """The segments are stored by a thread beside the poster: it must see the namespace (the bench's own
+    cache), or a bench run fills the deployment's cache and its second render finds nothing."""
+    settings.RENDER_SMART = False
+    assets = {"a": video("a", seconds=3.0)}
+    document = edit(clip("c1", "a", 0.0, 0.0, 3.0), title=title_track())
+    with segment_cache.cache_namespace("nstest"):
+        first, _ = render(document, assets, out_dir / "one.mp4")
+        second, messages = render(document, assets, out_dir / "two.mp4")
+        segment_cache.cache_clear()
+    assert first.render_path == "ffmpeg" and second.render_path == "segmented"
+    assert "3 segments: 3 from the cache, 0 encoded" in summary(messages)
+    third, _ = render(document, assets, out_dir / "three.mp4")
+    assert third.render_path == "ffmpeg"  # nothing went to the deployment's cache
+
+
 def test_changing_one_title_reencodes_only_its_segment(out_dir, settings):
     settings.RENDER_SMART = False
     assets = {"a": video("a", seconds=3.0)}
