@@ -183,10 +183,15 @@ class SnapshotReader:
             if health.down_recently():
                 # The web process failed to reach the database a moment ago (config/postgres): fail at once.
                 raise psycopg.OperationalError("the database did not accept a connection a moment ago")
-            params = connections[DEFAULT_DB_ALIAS].get_connection_params()
+            database = connections[DEFAULT_DB_ALIAS]
+            params = database.get_connection_params()
             # Django's synchronous cursor class does not fit an asynchronous connection; its adapters
             # (`context`: time zone, JSON loaders) are kept, so values load as the ORM would load them.
             params.pop("cursor_factory", None)
+            # Django turns psycopg's prepared statements off unless OPTIONS asks for them (for connection
+            # poolers); this one statement, run for every batch, is prepared unless OPTIONS says otherwise.
+            if "prepare_threshold" not in database.settings_dict["OPTIONS"]:
+                params["prepare_threshold"] = 1
             try:
                 self.connection = await psycopg.AsyncConnection.connect(**params, autocommit=True)
             except psycopg.OperationalError:

@@ -128,6 +128,16 @@ async def test_a_connect_needs_no_database_thread(owner, owner_job, monkeypatch)
     assert (await first_message(communicator))["seq"] == owner_job.last_seq
 
 
+async def test_the_batch_query_is_a_prepared_statement(owner, owner_job):
+    communicator = await open_socket(f"/ws/jobs/{owner_job.pk}?token={await ticket_for(owner)}")
+    await communicator.receive_json_from(timeout=5)
+    reader = presence._for_loop().snapshots
+    cursor = await reader.connection.execute("SELECT statement FROM pg_prepared_statements")
+    statements = [row[0] for row in await cursor.fetchall()]
+    await communicator.disconnect()
+    assert any("WITH ORDINALITY" in statement for statement in statements), statements
+
+
 async def test_a_connection_broken_while_idle_is_replaced(owner, owner_job):
     ticket = await ticket_for(owner)
     holding = await open_socket(f"/ws/jobs?token={ticket}")  # keeps the process's reader open
