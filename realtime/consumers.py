@@ -89,7 +89,7 @@ class _JobEventsConsumer(AsyncJsonWebsocketConsumer, abc.ABC):
             await self.leave_groups()
             await presence.settle()
             raise
-        if snapshots is None:
+        if not snapshots and self.job_id() is not None:
             await self.leave_groups()
             await self.refuse(CLOSE_NO_SUCH_JOB)
             return
@@ -115,10 +115,10 @@ class _JobEventsConsumer(AsyncJsonWebsocketConsumer, abc.ABC):
         await self.close(code)
         await presence.settle()
 
-    async def snapshots(self, user) -> list[dict[str, Any]] | None:
+    async def snapshots(self, user) -> list[dict[str, Any]]:
         if snapshot_reader.available():
             # PostgreSQL: on the event loop, batched with the sockets connecting at the same moment.
-            return self.snapshots_from(await presence.snapshots_read(user_id=user.pk, job_id=self.job_id()))
+            return await presence.snapshots_read(user_id=user.pk, job_id=self.job_id())
         return await db_read(self.read_snapshots)(user)
 
     async def disconnect(self, code: int) -> None:
@@ -194,12 +194,9 @@ class _JobEventsConsumer(AsyncJsonWebsocketConsumer, abc.ABC):
         """The job the endpoint follows, or None for all the user's active jobs."""
 
     @abc.abstractmethod
-    def snapshots_from(self, snapshots: list[dict[str, Any]]) -> list[dict[str, Any]] | None:
-        """What to send on connect, given the snapshots read; None refuses the socket with 4404."""
-
-    @abc.abstractmethod
-    def read_snapshots(self, user) -> list[dict[str, Any]] | None:
-        """The snapshots to send on connect, read through the ORM (SQLite); None refuses with 4404."""
+    def read_snapshots(self, user) -> list[dict[str, Any]]:
+        """The snapshots to send on connect, read through the ORM (SQLite). None of a job the endpoint
+        follows refuses the socket with 4404."""
 
 
 def _is_terminal(snapshot: dict[str, Any]) -> bool:
@@ -215,12 +212,9 @@ class JobConsumer(_JobEventsConsumer):
     def job_id(self):
         return self.scope["url_route"]["kwargs"]["job_id"]
 
-    def snapshots_from(self, snapshots: list[dict[str, Any]]) -> list[dict[str, Any]] | None:
-        return snapshots or None
-
-    def read_snapshots(self, user) -> list[dict[str, Any]] | None:
-        snapshot = job_snapshot_for(user=user, job_id=self.scope["url_route"]["kwargs"]["job_id"])
-        return None if snapshot is None else [snapshot]
+    def read_snapshots(self, user) -> list[dict[str, Any]]:
+        snapshot = job_snapshot_for(user=user, job_id=self.job_id())
+        return [] if snapshot is None else [snapshot]
 
 
 class OwnerJobsConsumer(_JobEventsConsumer):
@@ -232,10 +226,7 @@ class OwnerJobsConsumer(_JobEventsConsumer):
     def job_id(self):
         return None
 
-    def snapshots_from(self, snapshots: list[dict[str, Any]]) -> list[dict[str, Any]] | None:
-        return snapshots
-
-    def read_snapshots(self, user) -> list[dict[str, Any]] | None:
+    def read_snapshots(self, user) -> list[dict[str, Any]]:
         return active_job_snapshots(user=user)
 
 
