@@ -59,14 +59,18 @@ def _prefix() -> str:
     return f"{PREFIX}-{namespace}" if namespace else PREFIX
 
 
-def _lru_key() -> str:
+def namespaced_key(base: str, name: str) -> str:
+    """The Redis key `base:name` of the current namespace (`base:<namespace>:name` inside one)."""
     namespace = _namespace.get()
-    return f"{_REDIS_PREFIX}:{namespace}:used" if namespace else f"{_REDIS_PREFIX}:used"
+    return f"{base}:{namespace}:{name}" if namespace else f"{base}:{name}"
+
+
+def _lru_key() -> str:
+    return namespaced_key(_REDIS_PREFIX, "used")
 
 
 def _size_key() -> str:
-    namespace = _namespace.get()
-    return f"{_REDIS_PREFIX}:{namespace}:size" if namespace else f"{_REDIS_PREFIX}:size"
+    return namespaced_key(_REDIS_PREFIX, "size")
 
 
 def _name(key: str) -> str:

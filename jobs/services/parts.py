@@ -45,11 +45,10 @@ def _conn():
 
 
 def _claim_key(key: str) -> str:
-    from jobs.render.segment_cache import cache_namespace_current
+    from jobs.render.segment_cache import namespaced_key
 
     # A separate segment cache (the bench's) has its own claims: its encoders never hold up the deployment's.
-    namespace = cache_namespace_current()
-    return f"cutline:part-claim:{namespace}:{key}" if namespace else f"cutline:part-claim:{key}"
+    return namespaced_key("cutline:part-claim", key)
 
 
 def _stop_key(parent: str) -> str:
