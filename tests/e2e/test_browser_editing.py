@@ -45,6 +45,23 @@ def seek(page, seconds: float) -> None:
     page.mouse.click(ruler["x"] + seconds * PX_PER_SECOND, ruler["y"] + 8)
 
 
+def canvas_size(page) -> tuple[int, int]:
+    """The preview canvas's size in its own pixels (the frame's), not on the screen."""
+    return tuple(page.evaluate("(c => [c.width, c.height])(document.getElementById('monitor-canvas'))"))
+
+
+def drag_from_the_middle(page, size, *, via: tuple[float, float], to: tuple[float, float]) -> None:
+    """Press in the middle of the preview and drag by `via`, then by `to` (canvas pixels from the middle)."""
+    box = page.locator("#monitor-canvas").bounding_box()
+    per_px = box["width"] / size[0]
+    start = (box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.mouse.move(*start)
+    page.mouse.down()
+    page.mouse.move(start[0] + via[0] * per_px, start[1] + via[1] * per_px, steps=4)
+    page.mouse.move(start[0] + to[0] * per_px, start[1] + to[1] * per_px, steps=6)
+    page.mouse.up()
+
+
 def psnr(a: np.ndarray, b: np.ndarray) -> float:
     mse = float(np.mean((a.astype(np.float64) - b.astype(np.float64)) ** 2))
     return 99.0 if mse == 0 else 10 * np.log10(255.0**2 / mse)
@@ -355,16 +372,8 @@ def test_place_a_logo_top_right_by_dragging_and_the_render_has_it_there(page, ow
 
     # Drag the logo from the middle of the preview to its top-right corner.
     seek(page, 0.5)
-    canvas = page.locator("#monitor-canvas")
-    box = canvas.bounding_box()
-    size = page.evaluate("(c => [c.width, c.height])(document.getElementById('monitor-canvas'))")
-    per_px = box["width"] / size[0]
-    start = (box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
-    page.mouse.move(*start)
-    page.mouse.down()
-    page.mouse.move(start[0] + 100 * per_px, start[1] - 60 * per_px, steps=4)
-    page.mouse.move(start[0] + 240 * per_px, start[1] - 135 * per_px, steps=6)
-    page.mouse.up()
+    size = canvas_size(page)
+    drag_from_the_middle(page, size, via=(100, -60), to=(240, -135))
     saved(page)
     transform = stored(project.id)["tracks"][1]["clips"][0]["transform"]
     assert transform["x"] == pytest.approx(0.875, abs=0.02) and transform["y"] == pytest.approx(0.125, abs=0.03)
@@ -443,7 +452,7 @@ def test_hiding_a_track_hides_it_in_the_preview_and_the_server_still(page, owner
     seek(page, 0.5)
     canvas = page.locator("#monitor-canvas")
     expect(canvas).to_have_attribute("data-frame-time", "0.5")
-    size = page.evaluate("(c => [c.width, c.height])(document.getElementById('monitor-canvas'))")
+    size = canvas_size(page)
     corner = (int(size[1] * 0.125), int(size[0] * 0.875))
 
     def logo_in_preview() -> bool:
@@ -482,19 +491,11 @@ def test_drag_a_title_to_the_top_left_and_the_server_draws_it_there(page, owner)
     log_in(page)
     open_editor(page, project.id)
     seek(page, 0.5)
-    canvas = page.locator("#monitor-canvas")
-    expect(canvas).to_have_attribute("data-frame-time", "0.5")
-    box = canvas.bounding_box()
-    size = page.evaluate("(c => [c.width, c.height])(document.getElementById('monitor-canvas'))")
-    per_px = box["width"] / size[0]
+    expect(page.locator("#monitor-canvas")).to_have_attribute("data-frame-time", "0.5")
+    size = canvas_size(page)
 
     # Pick the title in the middle of the preview and drag it up and to the left.
-    start = (box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
-    page.mouse.move(*start)
-    page.mouse.down()
-    page.mouse.move(start[0] - 0.1 * size[0] * per_px, start[1] - 0.1 * size[1] * per_px, steps=4)
-    page.mouse.move(start[0] - 0.3 * size[0] * per_px, start[1] - 0.3 * size[1] * per_px, steps=6)
-    page.mouse.up()
+    drag_from_the_middle(page, size, via=(-0.1 * size[0], -0.1 * size[1]), to=(-0.3 * size[0], -0.3 * size[1]))
     expect(page.locator(".tl-clip[data-clip-id='x1']")).to_have_class(re.compile(r"\bselected\b"))
     saved(page)
     transform = stored(project.id)["tracks"][0]["clips"][0]["transform"]
