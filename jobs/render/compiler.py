@@ -17,18 +17,10 @@ from jobs.render.motion import MAX_DRAWN, round_half_up
 from jobs.render.plan import AudioPart, Layer, MediaFacts, OutputSpec, RenderPlan
 from jobs.render.presets import preset_get, preset_output
 from jobs.render.text import colour_draw, parse_color, text_animation, text_render, text_sequence, text_steps
-from jobs.render.values import AssetSource
+from jobs.render.values import AssetSource, finite_or
 from projects.subtitles import Cue, SubtitlesInvalid, subtitles_parse
 
 POSTER_AT = 0.10  # of the duration
-
-
-def _num(value: Any, default: float) -> float:
-    try:
-        result = float(value)
-    except (TypeError, ValueError):
-        return default
-    return result if math.isfinite(result) else default
 
 
 def place(fit: str, source: tuple[int | None, int | None], canvas: tuple[int, int]) -> tuple[int, int, int, int]:
@@ -62,7 +54,7 @@ class _Compiler:
         self.text_dir = text_dir
         self.fps = Fraction(output.fps_num, output.fps_den)
         tl_output = timeline.get("output") or {}
-        tl_height = _num(tl_output.get("height"), output.height) or output.height
+        tl_height = finite_or(tl_output.get("height"), output.height) or output.height
         self.text_scale = output.height / tl_height
         self.layers: list[Layer] = []
         self.audio: list[AudioPart] = []
@@ -91,7 +83,7 @@ class _Compiler:
         for index, track in enumerate(tracks):
             kind = track.get("kind")
             clips = sorted((c for c in track.get("clips") or [] if isinstance(c, dict)),
-                           key=lambda c: _num(c.get("start"), 0.0))
+                           key=lambda c: finite_or(c.get("start"), 0.0))
             if kind == "video":
                 self.video_track(index, track, clips, full_frame=index == first_video)
             elif kind == "text":
@@ -122,14 +114,14 @@ class _Compiler:
         muted = bool(track.get("muted"))
         previous: tuple[Layer, AudioPart | None] | None = None
         for clip in clips:
-            start_s = max(0.0, _num(clip.get("start"), 0.0))
-            speed = min(4.0, max(0.25, _num(clip.get("speed"), 1.0)))
+            start_s = max(0.0, finite_or(clip.get("start"), 0.0))
+            speed = min(4.0, max(0.25, finite_or(clip.get("speed"), 1.0)))
             src_fps, src_duration, src_in, has_audio = None, None, 0.0, False
             freeze = clip.get("freeze") if isinstance(clip.get("freeze"), dict) else None
             if "color" in clip and not clip.get("asset_id"):
                 kind, path = "image", str(self.colour_picture(clip))
                 source_size, alpha = canvas, False
-                length_s = _num(clip.get("duration"), 1.0)
+                length_s = finite_or(clip.get("duration"), 1.0)
             else:
                 asset, facts = self.asset_for(clip, track)
                 if not facts.has_video:
@@ -138,20 +130,21 @@ class _Compiler:
                 source_size = (facts.width or asset.width, facts.height or asset.height)
                 if asset.kind == "image":
                     kind = "image"
-                    length_s = _num(clip.get("duration"), _num(clip.get("out"), 5.0) - _num(clip.get("in"), 0.0))
+                    length_s = finite_or(clip.get("duration"),
+                                         finite_or(clip.get("out"), 5.0) - finite_or(clip.get("in"), 0.0))
                 elif freeze is not None:
                     kind, alpha = "freeze", False
-                    src_in = max(0.0, _num(freeze.get("at"), 0.0))
-                    length_s = _num(freeze.get("duration"), 1.0)
+                    src_in = max(0.0, finite_or(freeze.get("at"), 0.0))
+                    length_s = finite_or(freeze.get("duration"), 1.0)
                 else:
                     kind, alpha = "video", False
                     src_fps = facts.fps or asset.fps
-                    src_in = max(0.0, _num(clip.get("in"), 0.0))
+                    src_in = max(0.0, finite_or(clip.get("in"), 0.0))
                     if src_fps:
                         # Snap to the source's frame grid so both paths start on the same source frame.
                         src_in = math.ceil(src_in * src_fps - 1e-6) / src_fps
-                    out = _num(clip.get("out"), facts.duration or asset.duration or src_in + 1.0)
-                    length_s = (out - _num(clip.get("in"), 0.0)) / speed
+                    out = finite_or(clip.get("out"), facts.duration or asset.duration or src_in + 1.0)
+                    length_s = (out - finite_or(clip.get("in"), 0.0)) / speed
                     src_duration, has_audio = facts.duration, facts.has_audio
             length_s = max(length_s, 1 / self.output.fps)
             self.end_seconds = max(self.end_seconds, start_s + length_s)
@@ -168,7 +161,7 @@ class _Compiler:
             if layer.reverse:
                 layer.src_length = length_s * speed
             self.shape(layer, clip, source_size, str(clip.get("fit") or "contain"))
-            volume = max(0.0, _num(clip.get("volume"), 1.0))
+            volume = max(0.0, finite_or(clip.get("volume"), 1.0))
             part = None
             if kind == "video" and has_audio and not muted and (volume > 0 or clip.get("keyframes", {}).get("volume")):
                 part = AudioPart(
@@ -182,9 +175,9 @@ class _Compiler:
             self.link_transition_out(clip, layer, part)
             if part is not None:
                 rate = self.output.sample_rate
-                part.fade_in = min(part.length, max(part.fade_in, round(_num(clip.get("fade_in"), 0.0) * rate)))
+                part.fade_in = min(part.length, max(part.fade_in, round(finite_or(clip.get("fade_in"), 0.0) * rate)))
                 part.fade_out = min(part.length - part.fade_in,
-                                    max(part.fade_out, round(_num(clip.get("fade_out"), 0.0) * rate)))
+                                    max(part.fade_out, round(finite_or(clip.get("fade_out"), 0.0) * rate)))
             self.layers.append(layer)
             if part is not None:
                 self.audio.append(part)
@@ -197,9 +190,9 @@ class _Compiler:
         canvas_w, canvas_h = self.output.width, self.output.height
         transform = clip.get("transform") if isinstance(clip.get("transform"), dict) else {}
         crop = transform.get("crop") if isinstance(transform.get("crop"), dict) else {}
-        left, top = _num(crop.get("left"), 0.0), _num(crop.get("top"), 0.0)
-        keep_w = max(0.1, 1 - left - _num(crop.get("right"), 0.0))
-        keep_h = max(0.1, 1 - top - _num(crop.get("bottom"), 0.0))
+        left, top = finite_or(crop.get("left"), 0.0), finite_or(crop.get("top"), 0.0)
+        keep_w = max(0.1, 1 - left - finite_or(crop.get("right"), 0.0))
+        keep_h = max(0.1, 1 - top - finite_or(crop.get("bottom"), 0.0))
         filters = []
         if (left, top, keep_w, keep_h) != (0.0, 0.0, 1.0, 1.0):
             filters.append(f"crop=w=iw*{keep_w!r}:h=ih*{keep_h!r}:x=iw*{left!r}:y=ih*{top!r}:exact=1")
@@ -208,8 +201,8 @@ class _Compiler:
             source_size = (max(1, round(src_w * keep_w)), max(1, round(src_h * keep_h)))
         adjust = clip.get("adjust") if isinstance(clip.get("adjust"), dict) else {}
         post = []
-        brightness, contrast = _num(adjust.get("brightness"), 0.0), _num(adjust.get("contrast"), 1.0)
-        saturation, blur = _num(adjust.get("saturation"), 1.0), _num(adjust.get("blur"), 0.0)
+        brightness, contrast = finite_or(adjust.get("brightness"), 0.0), finite_or(adjust.get("contrast"), 1.0)
+        saturation, blur = finite_or(adjust.get("saturation"), 1.0), finite_or(adjust.get("blur"), 0.0)
         if (brightness, contrast, saturation) != (0.0, 1.0, 1.0):
             post.append(f"eq=brightness={brightness!r}:contrast={contrast!r}:saturation={saturation!r}")
         if blur > 0:
@@ -219,10 +212,10 @@ class _Compiler:
             fx, fy, fw, fh = text_box
         else:
             fx, fy, fw, fh = place(fit, source_size, (canvas_w, canvas_h))
-        scale = _num(transform.get("scale"), 1.0)
-        cx = _num(transform.get("x"), 0.5) * canvas_w if "x" in transform else fx + fw / 2
-        cy = _num(transform.get("y"), 0.5) * canvas_h if "y" in transform else fy + fh / 2
-        rotation, opacity = _num(transform.get("rotation"), 0.0), _num(transform.get("opacity"), 1.0)
+        scale = finite_or(transform.get("scale"), 1.0)
+        cx = finite_or(transform.get("x"), 0.5) * canvas_w if "x" in transform else fx + fw / 2
+        cy = finite_or(transform.get("y"), 0.5) * canvas_h if "y" in transform else fy + fh / 2
+        rotation, opacity = finite_or(transform.get("rotation"), 0.0), finite_or(transform.get("opacity"), 1.0)
         keys = self.motion_keys(clip)
         if transform or keys:
             layer.full_frame = False  # a transformed picture shows what lies beneath around it
@@ -288,7 +281,7 @@ class _Compiler:
         for prop in ("x", "y", "scale", "rotation", "opacity"):
             points = keyframes.get(prop)
             if isinstance(points, list) and points:
-                result[prop] = [[_num(p.get("t"), 0.0) * fps, _num(p.get("v"), 0.0) * unit.get(prop, 1),
+                result[prop] = [[finite_or(p.get("t"), 0.0) * fps, finite_or(p.get("v"), 0.0) * unit.get(prop, 1),
                                  str(p.get("ease") or "linear")] for p in points if isinstance(p, dict)]
         return result
 
@@ -297,7 +290,7 @@ class _Compiler:
         if not isinstance(points, list) or not points:
             return None
         rate = self.output.sample_rate
-        return [[_num(p.get("t"), 0.0) * rate, _num(p.get("v"), 1.0), str(p.get("ease") or "linear")]
+        return [[finite_or(p.get("t"), 0.0) * rate, finite_or(p.get("v"), 1.0), str(p.get("ease") or "linear")]
                 for p in points if isinstance(p, dict)]
 
     def colour_picture(self, clip: dict[str, Any]) -> Path:
@@ -315,7 +308,7 @@ class _Compiler:
             return
         kind = transition.get("type")
         kind = "crossfade" if kind == "dissolve" else kind
-        ramp = max(1, self.frame(max(0.0, _num(transition.get("duration"), 0.0))))
+        ramp = max(1, self.frame(max(0.0, finite_or(transition.get("duration"), 0.0))))
         prev_layer, prev_part = previous if previous else (None, None)
         paired = prev_layer is not None and prev_layer.end > layer.start
         if kind not in ("fade", "crossfade"):
@@ -362,7 +355,7 @@ class _Compiler:
         if not isinstance(transition, dict):
             return
         kind = str(transition.get("type"))
-        ramp = max(1, self.frame(max(0.0, _num(transition.get("duration"), 0.0))))
+        ramp = max(1, self.frame(max(0.0, finite_or(transition.get("duration"), 0.0))))
         layer.fade_out = min(ramp, max(1, layer.frames - layer.fade_in))
         if kind != "fade":
             if not layer.animated:
@@ -380,8 +373,8 @@ class _Compiler:
         previous: tuple[Layer, AudioPart | None] | None = None
         for clip in clips:
             text = str(clip.get("text") or "")
-            start_s = max(0.0, _num(clip.get("start"), 0.0))
-            length_s = max(_num(clip.get("duration"), 1.0), 1 / self.output.fps)
+            start_s = max(0.0, finite_or(clip.get("start"), 0.0))
+            length_s = max(finite_or(clip.get("duration"), 1.0), 1 / self.output.fps)
             self.end_seconds = max(self.end_seconds, start_s + length_s)
             if not text.strip():
                 continue
@@ -438,7 +431,7 @@ class _Compiler:
     def caption_cues(self, track: dict[str, Any]) -> list[Cue]:
         where = f"captions track {track.get('id', '?')}"
         if isinstance(track.get("cues"), list):
-            return [Cue(_num(c.get("start"), 0.0), _num(c.get("end"), 0.0), str(c.get("text") or ""))
+            return [Cue(finite_or(c.get("start"), 0.0), finite_or(c.get("end"), 0.0), str(c.get("text") or ""))
                     for c in track["cues"] if isinstance(c, dict)]
         asset = self.assets.get(str(track.get("asset_id")))
         if asset is None or not asset.path or not Path(asset.path).is_file():
@@ -448,7 +441,7 @@ class _Compiler:
             parsed = subtitles_parse(Path(asset.path).read_bytes(), kind)
         except (SubtitlesInvalid, OSError):
             raise MediaUnreadable(f"{where}: the subtitles file cannot be read.") from None
-        offset = _num(track.get("offset"), 0.0)
+        offset = finite_or(track.get("offset"), 0.0)
         return [Cue(c.start + offset, c.end + offset, c.text) for c in parsed]
 
     def captions_track(self, index: int, track: dict[str, Any]) -> list[dict[str, Any]]:
@@ -456,7 +449,7 @@ class _Compiler:
         tl_output = self.timeline.get("output") or {}
         style = dict(track.get("style") or {})
         if not style.get("max_width"):
-            style["max_width"] = round(_num(tl_output.get("width"), self.output.width) * 0.9)
+            style["max_width"] = round(finite_or(tl_output.get("width"), self.output.width) * 0.9)
         end_limit = self.end_seconds if self.end_seconds > 0 else math.inf
         shown = []
         for number, cue in enumerate(self.caption_cues(track), 1):
@@ -474,22 +467,22 @@ class _Compiler:
         muted = bool(track.get("muted"))
         rate = self.output.sample_rate
         for clip in clips:
-            start_s = max(0.0, _num(clip.get("start"), 0.0))
-            src_in = max(0.0, _num(clip.get("in"), 0.0))
+            start_s = max(0.0, finite_or(clip.get("start"), 0.0))
+            src_in = max(0.0, finite_or(clip.get("in"), 0.0))
             asset = self.assets.get(str(clip.get("asset_id")))
             duration = asset.duration if asset else None
-            out = _num(clip.get("out"), duration or src_in + 1.0)
+            out = finite_or(clip.get("out"), duration or src_in + 1.0)
             length_s = max(0.0, out - src_in)
             self.end_seconds = max(self.end_seconds, start_s + length_s)
-            volume = max(0.0, _num(clip.get("volume"), 1.0))
+            volume = max(0.0, finite_or(clip.get("volume"), 1.0))
             if muted or volume == 0 or length_s <= 0:
                 continue
             asset, facts = self.asset_for(clip, track)
             if not facts.has_audio:
                 raise MediaUnreadable(f"{_where(clip, track)}: the media file has no sound.")
             length = round(length_s * rate)
-            fade_in = min(length, round(max(0.0, _num(clip.get("fade_in"), 0.0)) * rate))
-            fade_out = min(length - fade_in, round(max(0.0, _num(clip.get("fade_out"), 0.0)) * rate))
+            fade_in = min(length, round(max(0.0, finite_or(clip.get("fade_in"), 0.0)) * rate))
+            fade_out = min(length - fade_in, round(max(0.0, finite_or(clip.get("fade_out"), 0.0)) * rate))
             self.audio.append(AudioPart(
                 clip_id=str(clip.get("id", "")), track_id=str(track.get("id", "")), path=str(asset.path),
                 src_in=src_in, start=round(start_s * rate), length=length, volume=volume,
@@ -514,7 +507,7 @@ def output_spec(timeline: dict[str, Any], preset: str, *, threads: int) -> Outpu
     return OutputSpec(
         width=width, height=height, fps_num=rate.numerator, fps_den=rate.denominator, background=background,
         x264_preset=spec.x264_preset, crf=spec.crf, threads=threads,
-        format=format_get(tl_output.get("format")).name, still_at=max(0.0, _num(tl_output.get("still_at"), 0.0)),
+        format=format_get(tl_output.get("format")).name, still_at=max(0.0, finite_or(tl_output.get("still_at"), 0.0)),
     )
 
 

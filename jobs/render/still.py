@@ -13,7 +13,6 @@ from __future__ import annotations
 import copy
 import io
 import logging
-import math
 import os
 import shutil
 import tempfile
@@ -31,7 +30,7 @@ from jobs.render.compiler import plan_compile
 from jobs.render.errors import MediaUnreadable, RenderFailed, RenderTimeout
 from jobs.render.media import media_check
 from jobs.render.plan import RenderPlan
-from jobs.render.values import AssetSource
+from jobs.render.values import AssetSource, finite_or
 
 logger = logging.getLogger(__name__)
 
@@ -79,7 +78,7 @@ def still_document(timeline: dict[str, Any], assets: Mapping[str, AssetSource], 
     still counts it in the timeline's length); captions keep only their cues near `at` (a subtitles asset's
     cues are read here, offset applied). Within a frame of `at` on either side, so rounding never drops a
     layer the frame shows."""
-    fps = _number((timeline.get("output") or {}).get("fps"), 30.0) or 30.0
+    fps = finite_or((timeline.get("output") or {}).get("fps"), 30.0) or 30.0
     margin = 1.0 / min(fps, 60.0) + 1e-6
 
     def shows(start: float, end: float) -> bool:
@@ -91,8 +90,8 @@ def still_document(timeline: dict[str, Any], assets: Mapping[str, AssetSource], 
             continue
         if track.get("kind") == "text":
             for clip in track.get("clips") or []:
-                start = _number(clip.get("start"), 0.0) if isinstance(clip, dict) else 0.0
-                if isinstance(clip, dict) and not shows(start, start + _number(clip.get("duration"), 1.0)):
+                start = finite_or(clip.get("start"), 0.0) if isinstance(clip, dict) else 0.0
+                if isinstance(clip, dict) and not shows(start, start + finite_or(clip.get("duration"), 1.0)):
                     clip["text"] = ""
         elif track.get("kind") == "captions":
             cues = track.get("cues") if isinstance(track.get("cues"), list) else _asset_cues(track, assets)
@@ -101,7 +100,7 @@ def still_document(timeline: dict[str, Any], assets: Mapping[str, AssetSource], 
             track.pop("asset_id", None)
             track.pop("offset", None)
             track["cues"] = [c for c in cues if isinstance(c, dict)
-                             and shows(_number(c.get("start"), 0.0), _number(c.get("end"), 0.0))]
+                             and shows(finite_or(c.get("start"), 0.0), finite_or(c.get("end"), 0.0))]
     return document
 
 
@@ -116,16 +115,8 @@ def _asset_cues(track: dict[str, Any], assets: Mapping[str, AssetSource]) -> lis
                                else "srt")
     except (SubtitlesInvalid, OSError):
         return None
-    offset = _number(track.get("offset"), 0.0)
+    offset = finite_or(track.get("offset"), 0.0)
     return [{"start": c.start + offset, "end": c.end + offset, "text": c.text} for c in cues]
-
-
-def _number(value: Any, default: float) -> float:
-    try:
-        result = float(value)
-    except (TypeError, ValueError):
-        return default
-    return result if math.isfinite(result) else default
 
 
 def still_composite(plan: RenderPlan, frame: int) -> np.ndarray:

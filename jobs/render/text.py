@@ -23,6 +23,7 @@ from PIL import Image, ImageChops, ImageDraw, ImageFilter
 
 from config.even import even_ceil, even_floor
 from jobs.render.fonts import DEFAULT_FAMILY, EMOJI, EMOJI_STRIKE, emoji_font, font_load, font_runs, raqm_available
+from jobs.render.values import finite_or
 
 DEFAULT_SIZE = 48
 DEFAULT_LINE_HEIGHT = 1.2
@@ -82,14 +83,6 @@ def text_box(image_size: tuple[int, int], frame_size: tuple[int, int], position:
     return TextBox(int(x) // 2 * 2, int(y) // 2 * 2, width, height)
 
 
-
-
-def _num(value: Any, default: float) -> float:
-    try:
-        result = float(value)
-    except (TypeError, ValueError):
-        return default
-    return result if math.isfinite(result) else default
 
 
 def _is_rtl(line: str) -> bool:
@@ -208,11 +201,11 @@ def _wrap(paragraph: str, bits: dict[str, Any], max_width: int | None,
 
 
 def _style_bits(style: dict[str, Any], scale: float) -> dict[str, Any]:
-    size = max(4, round(_num(style.get("size"), DEFAULT_SIZE) * scale))
-    weight = int(_num(style.get("weight"), 400))
+    size = max(4, round(finite_or(style.get("size"), DEFAULT_SIZE) * scale))
+    weight = int(finite_or(style.get("weight"), 400))
     stroke_spec = style.get("stroke")
     if isinstance(stroke_spec, dict):
-        stroke = max(0, round(_num(stroke_spec.get("width"), 0) * scale))
+        stroke = max(0, round(finite_or(stroke_spec.get("width"), 0) * scale))
         stroke_color = parse_color(stroke_spec.get("color"), (0, 0, 0, 255))
     else:
         # The default: a thin dark outline keeps white titles readable on bright footage.
@@ -225,10 +218,10 @@ def _style_bits(style: dict[str, Any], scale: float) -> dict[str, Any]:
         "weight": 700 if weight >= 600 else 400,
         "italic": bool(style.get("italic")),
         "align": style.get("align") if style.get("align") in ("left", "center", "right") else "center",
-        "line_height": max(0.5, _num(style.get("line_height"), DEFAULT_LINE_HEIGHT)),
+        "line_height": max(0.5, finite_or(style.get("line_height"), DEFAULT_LINE_HEIGHT)),
         "stroke": stroke,
         "stroke_color": stroke_color,
-        "max_width": round(_num(max_width, 0) * scale) if max_width else None,
+        "max_width": round(finite_or(max_width, 0) * scale) if max_width else None,
         "color": parse_color(style.get("color") or DEFAULT_COLOR),
     }
 
@@ -327,10 +320,10 @@ def text_picture(text: str, style: dict[str, Any] | None, *, frame_size: tuple[i
     layout = _layout(text, bits, frame_w)
     background = style.get("background") if isinstance(style.get("background"), dict) else None
     shadow = style.get("shadow") if isinstance(style.get("shadow"), dict) else None
-    padding = round(max(0.0, _num((background or {}).get("padding"), 0)) * scale * size_factor)
-    shadow_x = round(_num((shadow or {}).get("x"), 0) * scale)
-    shadow_y = round(_num((shadow or {}).get("y"), 0) * scale)
-    blur = max(0.0, _num((shadow or {}).get("blur"), 0) * scale)
+    padding = round(max(0.0, finite_or((background or {}).get("padding"), 0)) * scale * size_factor)
+    shadow_x = round(finite_or((shadow or {}).get("x"), 0) * scale)
+    shadow_y = round(finite_or((shadow or {}).get("y"), 0) * scale)
+    blur = max(0.0, finite_or((shadow or {}).get("blur"), 0) * scale)
     margin = padding + (abs(shadow_x) + abs(shadow_y) + math.ceil(blur * 2) if shadow else 0) + 2
 
     def compose(shown: int | None) -> Image.Image:
@@ -339,12 +332,12 @@ def text_picture(text: str, style: dict[str, Any] | None, *, frame_size: tuple[i
         canvas = Image.new("RGBA", text_layer.size, (0, 0, 0, 0))
         if background:
             color = parse_color(background.get("color"), (0, 0, 0, 255))
-            opacity = min(1.0, max(0.0, _num(background.get("opacity"), 1.0)))
+            opacity = min(1.0, max(0.0, finite_or(background.get("opacity"), 1.0)))
             ink = text_layer.getbbox()
             if ink is not None:
                 left, top, right, bottom = ink
                 box = (left - padding, top - padding, right + padding - 1, bottom + padding - 1)
-                radius = round(max(0.0, _num(background.get("radius"), 0)) * scale * size_factor)
+                radius = round(max(0.0, finite_or(background.get("radius"), 0)) * scale * size_factor)
                 ImageDraw.Draw(canvas).rounded_rectangle(box, radius=radius,
                                                          fill=(*color[:3], round(color[3] * opacity)))
         if shadow:
@@ -412,7 +405,7 @@ def text_animation(style: dict[str, Any] | None) -> tuple[str, str, float]:
     spec = (style or {}).get("animation")
     if not isinstance(spec, dict):
         return "none", "none", 0.0
-    return str(spec.get("in") or "none"), str(spec.get("out") or "none"), max(0.0, _num(spec.get("duration"), 0.5))
+    return str(spec.get("in") or "none"), str(spec.get("out") or "none"), max(0.0, finite_or(spec.get("duration"), 0.5))
 
 
 def text_steps(text: str, style: dict[str, Any] | None, *, frame_size: tuple[int, int], scale: float, fps: float,

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -45,3 +47,12 @@ class RenderResult:
     render_path: str  # "ffmpeg", "moviepy", "segmented" or "smart": which path produced the file
     captions_vtt: Path | None = None  # sidecar subtitles, when the timeline has a captions track
     captions_srt: Path | None = None
+
+
+def finite_or(value: Any, default: float) -> float:
+    """`value` as a finite float; `default` for anything else (None, text, NaN, infinity)."""
+    try:
+        result = float(value)
+    except (TypeError, ValueError):
+        return default
+    return result if math.isfinite(result) else default

@@ -1,4 +1,5 @@
-"""One place for each shared helper: where ffmpeg and ffprobe are, even rounding, walking the process table.
+"""One place for each shared helper: where ffmpeg and ffprobe are, even rounding, walking the process table, a
+finite number or its default.
 
 Copies drift (one rounded halves to even, another up; one honoured a setting, another did not); these keep
 every caller on the one helper.
@@ -55,4 +56,12 @@ def test_only_the_process_module_walks_proc():
 def test_uuid_checks_are_defined_only_in_config_wire():
     offenders = [f"{_rel(path)}:{name}" for path in SOURCES if _rel(path) != "config/wire.py"
                  for name in _defined_functions(path) if name in ("_is_uuid", "is_uuid")]
+    assert offenders == []
+
+
+def test_a_value_or_its_default_is_read_only_by_jobs_render_values():
+    # Three copies of "float(value) if finite else default" lived in the compiler, the text and the still.
+    offenders = [_rel(path) for path in SOURCES
+                 if "math.isfinite(result) else default" in path.read_text()
+                 and _rel(path) not in ("jobs/render/values.py", "tests/structure/test_one_helper.py")]
     assert offenders == []
