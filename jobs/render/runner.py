@@ -46,7 +46,7 @@ FFMPEG_MAX_INPUTS = 48
 # ...and it keeps every picture input's decoder and queued frames for the whole run: measured ~24 MB per
 # input at 720p and ~63 MB at 1080p (≈ 30 bytes per output pixel), so a 48-clip 720p timeline peaked at
 # 1.5 GB and 24 clips at 1080p at 1.7 GB. The auto path keeps the ffmpeg graph to what fits this budget
-# beside the encoder and the worker (the bound: 1 GiB for the process tree; docs/rendering.md).
+# beside the encoder and the worker (the bound we hold: 1 GiB for the process tree; docs/rendering.md).
 FFMPEG_INPUTS_BUDGET = 600 * 2**20
 FFMPEG_BYTES_PER_INPUT_PIXEL = 30
 POSTER_TIMEOUT = 60.0
